@@ -1,0 +1,8 @@
+/**
+ * WASM entry point: every export of the e2e2 core. Buffers are exported as immutable
+ * globals (their addresses), operations as functions that read and write those buffers.
+ */
+export { IO } from './memory';
+export { SHA256_CTX, SHA256_OUT, sha256Digest, sha256Init, sha256Update, sha256Final } from './sha256';
+export { HMAC_KEY, HMAC_CTX, HMAC_OUT, hmacSha256, hmacInit, hmacUpdate, hmacFinal } from './hmac';
+export { HKDF_OUT, hkdfSha256, hkdfExpand } from './hkdf';

@@ -1,0 +1,18 @@
+/**
+ * `npm run bench [-- filter...]`: every benchmark suite, or those whose name contains a filter.
+ * Results print as tables and are written to bench/results/<suite>.json.
+ */
+import { runSuite, type Case } from './harness.js';
+
+type SuiteFactory = () => Promise<Case[]>;
+
+const suites: Record<string, () => Promise<SuiteFactory>> = {
+  symmetric: async () => (await import('./symmetric.js')).symmetricCases,
+};
+
+const filters = process.argv.slice(2);
+for (const [name, load] of Object.entries(suites)) {
+  if (filters.length > 0 && !filters.some((f) => name.includes(f))) continue;
+  const cases = await (await load())();
+  await runSuite(name, cases);
+}

@@ -1,0 +1,114 @@
+/**
+ * SHA-256 (FIPS 180-4) on the WASM core, with noble's call shape:
+ * `sha256(msg)`, `sha256.create().update(a).update(b).digest()`.
+ */
+import { IO_BUFFER_BYTES, SHA256_BLOCK_BYTES, SHA256_CONTEXT_BYTES, SHA256_DIGEST_BYTES } from '../../assembly/constants.js';
+import { InvalidStateError } from '../errors.js';
+import { assertBytes } from './bytes.js';
+import { core } from './wasm.js';
+
+/** Copy `data` through the IO buffer chunk by chunk, calling `absorb(len)` for each chunk; wipes IO. */
+export function streamThroughIo(data: Uint8Array, absorb: (len: number) => void): void {
+  const { heap, addr } = core();
+  const io = addr.IO!;
+  for (let offset = 0; offset < data.length; offset += IO_BUFFER_BYTES) {
+    const chunk = data.subarray(offset, offset + IO_BUFFER_BYTES);
+    heap.set(chunk, io);
+    absorb(chunk.length);
+    heap.fill(0, io, io + chunk.length);
+  }
+}
+
+/** Copy `length` bytes out of WASM memory at `ptr`, then wipe them there. */
+export function takeBytes(ptr: number, length: number): Uint8Array {
+  const { heap } = core();
+  const out = heap.slice(ptr, ptr + length);
+  heap.fill(0, ptr, ptr + length);
+  return out;
+}
+
+function digestOneShot(msg: Uint8Array): Uint8Array {
+  assertBytes(msg, 'message');
+  const { heap, fn, addr } = core();
+  if (msg.length <= IO_BUFFER_BYTES) {
+    const io = addr.IO!;
+    heap.set(msg, io);
+    fn.sha256Digest!(msg.length);
+    heap.fill(0, io, io + msg.length);
+  } else {
+    fn.sha256Init!();
+    streamThroughIo(msg, fn.sha256Update!);
+    fn.sha256Final!();
+  }
+  return takeBytes(addr.SHA256_OUT!, SHA256_DIGEST_BYTES);
+}
+
+/** Incremental SHA-256. The context lives in this object and visits WASM memory only during a call. */
+export class Sha256 {
+  readonly blockLen = SHA256_BLOCK_BYTES;
+  readonly outputLen = SHA256_DIGEST_BYTES;
+  #context: Uint8Array;
+  #finished = false;
+
+  constructor(context?: Uint8Array) {
+    if (context) {
+      this.#context = context;
+    } else {
+      const { fn, addr } = core();
+      fn.sha256Init!();
+      this.#context = takeBytes(addr.SHA256_CTX!, SHA256_CONTEXT_BYTES);
+    }
+  }
+
+  /** Absorb more bytes. Throws ERR_INVALID_STATE after `digest()` or `destroy()`. */
+  update(data: Uint8Array): this {
+    this.#assertActive();
+    assertBytes(data, 'data');
+    const { heap, fn, addr } = core();
+    const ctx = addr.SHA256_CTX!;
+    heap.set(this.#context, ctx);
+    streamThroughIo(data, fn.sha256Update!);
+    this.#context = takeBytes(ctx, SHA256_CONTEXT_BYTES);
+    return this;
+  }
+
+  /** Finish and return the 32-byte digest. The hasher cannot be used afterwards. */
+  digest(): Uint8Array {
+    this.#assertActive();
+    const { heap, fn, addr } = core();
+    heap.set(this.#context, addr.SHA256_CTX!);
+    fn.sha256Final!();
+    this.destroy();
+    return takeBytes(addr.SHA256_OUT!, SHA256_DIGEST_BYTES);
+  }
+
+  /** An independent copy of the current state. */
+  clone(): Sha256 {
+    this.#assertActive();
+    return new Sha256(this.#context.slice());
+  }
+
+  /** Wipe the saved state; further calls throw. */
+  destroy(): void {
+    this.#context.fill(0);
+    this.#finished = true;
+  }
+
+  #assertActive(): void {
+    if (this.#finished) throw new InvalidStateError('sha256 hasher already finished (digest() or destroy() was called)');
+  }
+}
+
+export interface Sha256Function {
+  (message: Uint8Array): Uint8Array;
+  readonly blockLen: 64;
+  readonly outputLen: 32;
+  create(): Sha256;
+}
+
+/** SHA-256 of `message` (any length), FIPS 180-4. */
+export const sha256: Sha256Function = Object.assign(digestOneShot, {
+  blockLen: SHA256_BLOCK_BYTES as 64,
+  outputLen: SHA256_DIGEST_BYTES as 32,
+  create: (): Sha256 => new Sha256(),
+});

@@ -1,0 +1,74 @@
+/**
+ * The one WebAssembly instance behind every primitive.
+ *
+ * The module is embedded in the bundle as base64 (bindings/core/wasm-bytes.generated.ts,
+ * written by scripts/build-wasm.mjs) and compiled synchronously on first use, so the API is
+ * synchronous like noble's and needs no init step. `ready()` compiles asynchronously ahead of
+ * time for callers who prefer that. No file or network fetch happens, in Node or in browsers.
+ *
+ * bindings/core/ is the only code that touches WASM memory. Its rule: copy inputs in, make
+ * one call per chunk, copy results out (never hand out views into WASM memory), then wipe.
+ */
+import { WASM_BASE64 } from './wasm-bytes.generated.js';
+
+type WasmFunction = (...args: number[]) => number;
+
+export interface Core {
+  /** View over all of WASM memory. Memory never grows (static buffers only), so it never detaches. */
+  readonly heap: Uint8Array;
+  /** Exported functions, by name. */
+  readonly fn: Readonly<Record<string, WasmFunction>>;
+  /** Exported buffer addresses (immutable globals), by name. */
+  readonly addr: Readonly<Record<string, number>>;
+}
+
+let instance: Core | undefined;
+let compiling: Promise<void> | undefined;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function wrap(module: WebAssembly.Module): Core {
+  // The module imports nothing: assertions are compiled out and `abort` is disabled.
+  const exports = new WebAssembly.Instance(module, {}).exports;
+  const fn: Record<string, WasmFunction> = {};
+  const addr: Record<string, number> = {};
+  let memory: WebAssembly.Memory | undefined;
+  for (const [name, value] of Object.entries(exports)) {
+    if (typeof value === 'function') fn[name] = value as WasmFunction;
+    else if (value instanceof WebAssembly.Global) addr[name] = value.value as number;
+    else if (value instanceof WebAssembly.Memory) memory = value;
+  }
+  if (memory === undefined) throw new Error('e2e2: WASM module exports no memory');
+  return { heap: new Uint8Array(memory.buffer), fn, addr };
+}
+
+/** The instance, compiled synchronously the first time it is needed. */
+export function core(): Core {
+  if (instance === undefined) instance = wrap(new WebAssembly.Module(decodeBase64(WASM_BASE64)));
+  return instance;
+}
+
+/**
+ * Compile the WASM module asynchronously. Optional: every function also works without it.
+ * Resolves once the module is ready; calling it again is free.
+ */
+export function ready(): Promise<void> {
+  if (instance !== undefined) return Promise.resolve();
+  compiling ??= WebAssembly.compile(decodeBase64(WASM_BASE64)).then((module) => {
+    instance ??= wrap(module);
+  });
+  return compiling;
+}
+
+/**
+ * The whole WASM memory, copied. For tests that check no secret remains after a call;
+ * not part of the public API.
+ */
+export function wasmMemorySnapshotForTestingOnly(): Uint8Array {
+  return core().heap.slice();
+}

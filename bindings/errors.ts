@@ -1,0 +1,97 @@
+/**
+ * Typed errors. One class per stable `code` (jose style), grouped by whose fault it is:
+ * - `peer`: the bytes we received are bad (forged, corrupted, replayed, malformed);
+ * - `caller`: the API was misused (wrong type, length or option);
+ * - `lifecycle`: the call came at the wrong time (wrong order, closed, disposed, exhausted).
+ *
+ * Messages are fixed strings: they never include key material or input bytes.
+ * Details that could help an attacker (which check failed) go only into `cause`,
+ * and every authentication failure shares one code and one message.
+ */
+
+export type ErrorFault = 'peer' | 'caller' | 'lifecycle';
+
+export abstract class E2E2Error extends Error {
+  /** Stable machine-readable code, e.g. `ERR_AUTHENTICATION_FAILED`. */
+  abstract readonly code: E2E2ErrorCode;
+  /** Who has to act: the remote peer's bytes, the calling code, or the object's state. */
+  abstract readonly fault: ErrorFault;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+// ---------------------------------------------------------------- caller faults
+
+/** An argument has the wrong type or an invalid value. */
+export class InvalidArgumentError extends E2E2Error {
+  static readonly code = 'ERR_INVALID_ARGUMENT';
+  readonly code = 'ERR_INVALID_ARGUMENT';
+  readonly fault = 'caller';
+}
+
+/** A key has the wrong length for the primitive. */
+export class InvalidKeyLengthError extends E2E2Error {
+  static readonly code = 'ERR_INVALID_KEY_LENGTH';
+  readonly code = 'ERR_INVALID_KEY_LENGTH';
+  readonly fault = 'caller';
+}
+
+/** A nonce has the wrong length for the primitive. */
+export class InvalidNonceLengthError extends E2E2Error {
+  static readonly code = 'ERR_INVALID_NONCE_LENGTH';
+  readonly code = 'ERR_INVALID_NONCE_LENGTH';
+  readonly fault = 'caller';
+}
+
+/** A requested output length is outside what the primitive can produce. */
+export class InvalidOutputLengthError extends E2E2Error {
+  static readonly code = 'ERR_INVALID_OUTPUT_LENGTH';
+  readonly code = 'ERR_INVALID_OUTPUT_LENGTH';
+  readonly fault = 'caller';
+}
+
+// ---------------------------------------------------------------- peer faults
+
+/**
+ * Authentication failed. Used for every such failure (bad AEAD tag, too-short
+ * ciphertext, wrong API key, unknown key id) so that none can be told apart.
+ */
+export class AuthenticationError extends E2E2Error {
+  static readonly code = 'ERR_AUTHENTICATION_FAILED';
+  readonly code = 'ERR_AUTHENTICATION_FAILED';
+  readonly fault = 'peer';
+}
+
+/** An X25519 public key is of small order (or otherwise yields the all-zero shared secret), RFC 7748 §6.1. */
+export class LowOrderPointError extends E2E2Error {
+  static readonly code = 'ERR_LOW_ORDER_POINT';
+  readonly code = 'ERR_LOW_ORDER_POINT';
+  readonly fault = 'peer';
+}
+
+// ---------------------------------------------------------------- lifecycle faults
+
+/** The object is not in a state that allows this call (e.g. `update()` after `digest()`). */
+export class InvalidStateError extends E2E2Error {
+  static readonly code = 'ERR_INVALID_STATE';
+  readonly code = 'ERR_INVALID_STATE';
+  readonly fault = 'lifecycle';
+}
+
+/** Every code, for exhaustive `switch (err.code)` in callers. */
+export type E2E2ErrorCode =
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_INVALID_KEY_LENGTH'
+  | 'ERR_INVALID_NONCE_LENGTH'
+  | 'ERR_INVALID_OUTPUT_LENGTH'
+  | 'ERR_AUTHENTICATION_FAILED'
+  | 'ERR_LOW_ORDER_POINT'
+  | 'ERR_INVALID_STATE';
+
+/** Narrow an unknown thrown value to an e2e2 error (optionally of one code). */
+export function isE2E2Error(value: unknown, code?: E2E2ErrorCode): value is E2E2Error {
+  return value instanceof E2E2Error && (code === undefined || value.code === code);
+}

@@ -1,0 +1,42 @@
+// Bundles bindings/ (TypeScript) with the WASM bytes already embedded as base64 by
+// scripts/build-wasm.mjs. Outputs: ESM (dist/esm), CommonJS (dist/cjs), type declarations (dist/types).
+import typescript from '@rollup/plugin-typescript';
+import { dts } from 'rollup-plugin-dts';
+import { builtinModules } from 'node:module';
+
+/** Public entry points: package subpath -> source. Keep in sync with package.json "exports". */
+const entries = {
+  index: 'bindings/index.ts',
+  crypto: 'bindings/crypto.ts',
+};
+
+const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws'];
+
+const ts = () =>
+  typescript({
+    tsconfig: './tsconfig.json',
+    include: ['bindings/**/*.ts', 'assembly/constants.ts'],
+    compilerOptions: { noEmit: false, declaration: false, sourceMap: false, allowImportingTsExtensions: false },
+    noEmitOnError: true,
+  });
+
+export default [
+  {
+    input: entries,
+    external,
+    plugins: [ts()],
+    output: [
+      { dir: 'dist/esm', format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+      { dir: 'dist/cjs', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs' },
+    ],
+  },
+  {
+    input: entries,
+    external,
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    output: [
+      { dir: 'dist/types', format: 'esm', entryFileNames: '[name].d.ts', chunkFileNames: 'chunks/[name]-[hash].d.ts' },
+      { dir: 'dist/types', format: 'esm', entryFileNames: '[name].d.cts', chunkFileNames: 'chunks/[name]-[hash].d.cts' },
+    ],
+  },
+];
