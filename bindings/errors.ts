@@ -81,6 +81,54 @@ export class InvalidStateError extends E2E2Error {
   readonly fault = 'lifecycle';
 }
 
+// ---------------------------------------------------------------- channel (WebSocket transport, key store)
+
+/** The API key store file is unreadable, malformed, too widely readable, locked, or has no such key. */
+export class KeyStoreError extends E2E2Error {
+  static readonly code = 'ERR_KEY_STORE';
+  readonly code = 'ERR_KEY_STORE';
+  readonly fault = 'caller';
+}
+
+/** The peer did not complete the handshake within the allowed time. */
+export class HandshakeTimeoutError extends E2E2Error {
+  static readonly code = 'ERR_HANDSHAKE_TIMEOUT';
+  readonly code = 'ERR_HANDSHAKE_TIMEOUT';
+  readonly fault = 'peer';
+}
+
+/** A WebSocket message (handshake message or record) exceeds the configured maximum size. */
+export class MessageTooLargeError extends E2E2Error {
+  static readonly code = 'ERR_MESSAGE_TOO_LARGE';
+  readonly code = 'ERR_MESSAGE_TOO_LARGE';
+  readonly fault = 'peer';
+}
+
+/** The server refused the connection because too many handshakes are already in progress. */
+export class ServerBusyError extends E2E2Error {
+  static readonly code = 'ERR_SERVER_BUSY';
+  readonly code = 'ERR_SERVER_BUSY';
+  readonly fault = 'lifecycle';
+}
+
+/**
+ * The WebSocket closed (or could not open) before the operation completed. `closeCode` is the
+ * WebSocket close code (1006 when the connection dropped without a close frame).
+ */
+export class ConnectionClosedError extends E2E2Error {
+  static readonly code = 'ERR_CONNECTION_CLOSED';
+  readonly code = 'ERR_CONNECTION_CLOSED';
+  readonly fault = 'lifecycle';
+  readonly closeCode: number;
+  readonly closeReason: string;
+
+  constructor(message: string, options?: { cause?: unknown; closeCode?: number; closeReason?: string }) {
+    super(message, options);
+    this.closeCode = options?.closeCode ?? 1006;
+    this.closeReason = options?.closeReason ?? '';
+  }
+}
+
 /** Every code, for exhaustive `switch (err.code)` in callers. */
 export type E2E2ErrorCode =
   | 'ERR_INVALID_ARGUMENT'
@@ -89,7 +137,12 @@ export type E2E2ErrorCode =
   | 'ERR_INVALID_OUTPUT_LENGTH'
   | 'ERR_AUTHENTICATION_FAILED'
   | 'ERR_LOW_ORDER_POINT'
-  | 'ERR_INVALID_STATE';
+  | 'ERR_INVALID_STATE'
+  | 'ERR_KEY_STORE'
+  | 'ERR_HANDSHAKE_TIMEOUT'
+  | 'ERR_MESSAGE_TOO_LARGE'
+  | 'ERR_SERVER_BUSY'
+  | 'ERR_CONNECTION_CLOSED';
 
 /** Narrow an unknown thrown value to an e2e2 error (optionally of one code). */
 export function isE2E2Error(value: unknown, code?: E2E2ErrorCode): value is E2E2Error {
