@@ -8,6 +8,9 @@ import { builtinModules } from 'node:module';
 const entries = {
   index: 'bindings/index.ts',
   crypto: 'bindings/crypto.ts',
+  channel: 'bindings/channel-browser.ts',
+  'channel-node': 'bindings/channel-node.ts',
+  server: 'bindings/server.ts',
 };
 
 const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws'];
@@ -19,6 +22,12 @@ const ts = () =>
     compilerOptions: { noEmit: false, declaration: false, sourceMap: false, allowImportingTsExtensions: false },
     noEmitOnError: true,
   });
+
+/** The browser bundle must not pull in Node-only modules: an unresolved import there is a build error. */
+const browserOnwarn = (warning, warn) => {
+  if (warning.code === 'UNRESOLVED_IMPORT') throw new Error(`browser bundle imports ${warning.exporter ?? warning.id}: Node-only modules are not allowed there`);
+  warn(warning);
+};
 
 export default [
   {
@@ -38,5 +47,19 @@ export default [
       { dir: 'dist/types', format: 'esm', entryFileNames: '[name].d.ts', chunkFileNames: 'chunks/[name]-[hash].d.ts' },
       { dir: 'dist/types', format: 'esm', entryFileNames: '[name].d.cts', chunkFileNames: 'chunks/[name]-[hash].d.cts' },
     ],
+  },
+  // dist/browser/e2e2.js: one ESM file (package root + channel client over the global WebSocket), WASM embedded.
+  {
+    input: 'bindings/browser.ts',
+    plugins: [ts()],
+    onwarn: browserOnwarn,
+    output: { file: 'dist/browser/e2e2.js', format: 'esm', inlineDynamicImports: true },
+  },
+  // dist/cli/e2e2.js: the `e2e2` command.
+  {
+    input: 'bindings/cli/main.ts',
+    external,
+    plugins: [ts()],
+    output: { file: 'dist/cli/e2e2.js', format: 'esm', banner: '#!/usr/bin/env node', inlineDynamicImports: true },
   },
 ];

@@ -8,6 +8,7 @@ type SuiteFactory = () => Promise<Case[]>;
 
 const suites: Record<string, () => Promise<SuiteFactory>> = {
   symmetric: async () => (await import('./symmetric.js')).symmetricCases,
+  channel: async () => (await import('./channel.js')).channelCases,
 };
 
 const filters = process.argv.slice(2);

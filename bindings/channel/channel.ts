@@ -2,77 +2,70 @@
  * An established E2-E2 channel over one WebSocket: the same object on the client and on the
  * server. Browser-safe (no Node imports).
  *
- * Wire: one binary WebSocket message = one E2-E2 record (SPEC.md §7). `send()` seals one DATA
- * record, so message boundaries are kept (at most 65,518 bytes each); `write()` is the stream
- * form that splits any length into as many records as needed. `close()` sends a CLOSE record and
- * then the WebSocket close frame (1000): a WebSocket that closes without a CLOSE record first is
- * reported as a truncated channel (ERR_CONNECTION_CLOSED), never as a clean end.
+ * Wire (README "Channel"): one binary WebSocket message = one E2-E2 record (SPEC.md §7).
+ * `send()` seals one record, so message boundaries are kept (at most 65,518 bytes each);
+ * `write()` is the stream form that splits any length into as many records as needed.
+ * `end()` sends the CLOSE record that ends our direction; `close()` does that and then closes the
+ * WebSocket (1000). A WebSocket that closes before the peer's CLOSE record is reported as a
+ * truncated channel (ERR_CONNECTION_CLOSED), never as a clean end.
  *
  * Incoming messages go to 'message' listeners when there are any, otherwise they queue for the
- * async iterator (`for await (const m of channel)`); reading pauses while the queue is full.
+ * async iterator (`for await (const m of channel)`); reading from the network pauses while the
+ * queue holds more than 8 MiB, or while `pause()` is in effect.
  */
-import { ConnectionClosedError, InvalidArgumentError, MessageTooLargeError, type E2E2Error } from '../errors.js';
+import type { Eapi } from '../e2e2/eapi.js';
+import type { VerifiedEapi, VerifyEapiOptions } from '../e2e2/eapi.js';
+import { ClientSession, ServerSession, type OpenResult, type Session } from '../e2e2/session.js';
+import { ConnectionClosedError, InvalidArgumentError, InvalidStateError, MalformedMessageError, MessageTooLargeError, type E2E2Error } from '../errors.js';
+import { MAX_RECORD_DATA_BYTES } from '../e2e2/constants.js';
 import { CloseCode, closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import type { MessageSocket } from './socket.js';
 
-/** What open() found in a record (the E2-E2 session's OpenResult, SPEC.md §7). */
-export type OpenResult = { type: 'data'; data: Uint8Array } | { type: 'rekey'; data: Uint8Array } | { type: 'close' };
-
-/** The record layer the channel drives: the E2-E2 session (bindings/e2e2/session.ts). */
-export interface RecordSession {
-  readonly keyId: string;
-  readonly sessionId: string;
-  /** Seal application data as one record (DATA, or REKEY when the session rekeys on its own). */
-  seal(data: Uint8Array): Uint8Array;
-  /** Seal a REKEY record carrying `data`; the sending key changes right after it. */
-  rekey(data?: Uint8Array): Uint8Array;
-  /** Seal the CLOSE record that ends this direction. */
-  close(): Uint8Array;
-  open(record: Uint8Array): OpenResult;
-  /** Wipe every key. */
-  dispose(): void;
-}
-
-/** Largest application payload in one record (65,535 − 16-byte tag − 1-byte type), SPEC.md §7. */
-export const MAX_RECORD_DATA_BYTES = 65_518;
+export { MAX_RECORD_DATA_BYTES };
 
 export interface CloseInfo {
   /** WebSocket close code (README "Close codes"); 1006 when the connection dropped. */
   code: number;
   reason: string;
-  /** Set when the channel did not end cleanly (both CLOSE records, then 1000). */
+  /** Set when the channel did not end cleanly (the peer's CLOSE record, then the close frame). */
   error?: E2E2Error;
   /** Who started the close. */
   initiator: 'local' | 'remote';
 }
 
-export interface ChannelInfo {
-  role: 'client' | 'server';
-  /** Largest incoming message accepted, bytes. */
+/** @internal Settings the client and the server pass to each channel. */
+export interface ChannelSettings {
+  /** Largest incoming WebSocket message, bytes. */
   maxMessageBytes: number;
-  /** How long `close()` waits for the peer's close frame before dropping the connection, ms. */
+  /** How long a close waits for the peer's close frame before dropping the connection, ms. */
   closeTimeoutMs: number;
-  /** True in browsers (selects the close code a browser may send). */
-  browser: boolean;
+  /** Keep our direction open after the peer's CLOSE record (until `end()` or `close()`). */
+  allowHalfOpen: boolean;
 }
 
 type MessageListener = (data: Uint8Array) => void;
 type CloseListener = (info: CloseInfo) => void;
+type EndListener = () => void;
 
 const QUEUE_HIGH_WATER_BYTES = 8 << 20;
 const QUEUE_LOW_WATER_BYTES = 1 << 20;
+/** Per-message bookkeeping counted against the queue limit, so floods of empty messages are bounded too. */
+const QUEUE_ENTRY_OVERHEAD_BYTES = 64;
+const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
 export class Channel implements AsyncIterable<Uint8Array> {
   readonly role: 'client' | 'server';
+  /** The API key id the client authenticated with (public). */
   readonly keyId: string;
+  /** Hex of the 16-byte session id both sides derive from K3 (never sent during the handshake). */
   readonly sessionId: string;
   /** Resolves once the WebSocket is closed, with how it ended. Never rejects. */
   readonly closed: Promise<CloseInfo>;
 
   readonly #socket: MessageSocket;
-  readonly #session: RecordSession;
-  readonly #info: ChannelInfo;
+  readonly #session: Session;
+  readonly #settings: ChannelSettings;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #sentClose = false;
   #receivedClose = false;
@@ -82,29 +75,30 @@ export class Channel implements AsyncIterable<Uint8Array> {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #messageListeners = new Set<MessageListener>();
   #closeListeners = new Set<CloseListener>();
+  #endListeners = new Set<EndListener>();
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
-  #paused = false;
-  #waiters: ((result: IteratorResult<Uint8Array>) => void)[] = [];
-  #failWaiters: ((error: unknown) => void)[] = [];
+  #queuePaused = false;
+  #userPaused = false;
+  #waiters: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void }[] = [];
   #bytesSent = 0;
   #bytesReceived = 0;
 
-  /** @internal Built by `connect()` and the server once the handshake is complete. */
-  constructor(socket: MessageSocket, session: RecordSession, info: ChannelInfo) {
+  /** @internal Built by `connect()` and by the server once the handshake is complete. */
+  constructor(socket: MessageSocket, session: Session, settings: ChannelSettings) {
     this.#socket = socket;
     this.#session = session;
-    this.#info = info;
-    this.role = info.role;
+    this.#settings = settings;
+    this.role = session.role;
     this.keyId = session.keyId;
     this.sessionId = session.sessionId;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     socket.onMessage = (bytes) => this.#receive(bytes);
-    socket.onText = () => this.#fail(CloseCode.PROTOCOL_VIOLATION, new ConnectionClosedError('received a text message; E2-E2 is binary only', { closeCode: CloseCode.PROTOCOL_VIOLATION, closeReason: closeReason(CloseCode.PROTOCOL_VIOLATION) }));
+    socket.onText = () => this.#fail(new MalformedMessageError('received a text WebSocket message; E2-E2 messages are binary'));
     socket.onClose = (code, reason) => this.#onSocketClose(code, reason);
   }
 
-  /** Application bytes sent and received so far (plaintext). */
+  /** Application bytes sent and received so far. */
   get bytesSent(): number {
     return this.#bytesSent;
   }
@@ -117,14 +111,19 @@ export class Channel implements AsyncIterable<Uint8Array> {
     return this.#socket.bufferedAmount;
   }
 
-  /** True until a close starts. */
-  get isOpen(): boolean {
-    return this.#state === 'open';
+  /** 'open', 'closing' (a close started) or 'closed' (the WebSocket is closed). */
+  get state(): 'open' | 'closing' | 'closed' {
+    return this.#state;
+  }
+
+  /** True while we may still send (our CLOSE record not yet sent). */
+  get writable(): boolean {
+    return this.#state !== 'closed' && !this.#sentClose && this.#pendingError === undefined;
   }
 
   /** Send one message (bytes, or a string as UTF-8) of at most 65,518 bytes as one record. */
   send(data: Uint8Array | string): void {
-    const bytes = this.#bytes(data);
+    const bytes = this.#outgoing(data);
     if (bytes.length > MAX_RECORD_DATA_BYTES) {
       throw new InvalidArgumentError(`a message is at most ${MAX_RECORD_DATA_BYTES} bytes; use write() for streams`);
     }
@@ -132,25 +131,42 @@ export class Channel implements AsyncIterable<Uint8Array> {
     this.#bytesSent += bytes.length;
   }
 
-  /** Send a byte stream chunk of any length, as consecutive records of at most 65,518 bytes. */
+  /** Send a chunk of a byte stream, of any length, as consecutive records of at most 65,518 bytes. */
   write(data: Uint8Array | string): void {
-    const bytes = this.#bytes(data);
-    for (let offset = 0; offset < bytes.length || offset === 0; offset += MAX_RECORD_DATA_BYTES) {
-      this.#socket.send(this.#session.seal(bytes.subarray(offset, offset + MAX_RECORD_DATA_BYTES)));
-      if (bytes.length === 0) break;
-    }
+    const bytes = this.#outgoing(data);
+    let offset = 0;
+    do {
+      const end = Math.min(offset + MAX_RECORD_DATA_BYTES, bytes.length);
+      this.#socket.send(this.#session.seal(bytes.subarray(offset, end)));
+      offset = end;
+    } while (offset < bytes.length);
     this.#bytesSent += bytes.length;
   }
 
   /**
-   * Rekey our sending direction (Noise Rekey(), SPEC.md §7): sends a REKEY record carrying `data`
-   * (default empty, delivered like any message if non-empty) and switches to the next key.
+   * Rekey our sending direction (Noise Rekey(), SPEC.md §7): sends a REKEY record carrying
+   * `data` (default: none; delivered like any message when non-empty), then uses the next key.
    */
-  rekey(data: Uint8Array | string = new Uint8Array(0)): void {
-    const bytes = this.#bytes(data);
+  rekey(data: Uint8Array | string = EMPTY): void {
+    const bytes = this.#outgoing(data);
     if (bytes.length > MAX_RECORD_DATA_BYTES) throw new InvalidArgumentError(`a message is at most ${MAX_RECORD_DATA_BYTES} bytes`);
     this.#socket.send(this.#session.rekey(bytes));
     this.#bytesSent += bytes.length;
+  }
+
+  /**
+   * Client channels: issue an EAPI bound to this session (SPEC.md §8); `eapi.sign(request)` gives
+   * the Authorization header value for one request. The EAPI secret is never sent.
+   */
+  issueEapi(options: { scope: string; expiresAt: number; index?: number }): Eapi {
+    if (!(this.#session instanceof ClientSession)) throw new InvalidStateError('only a client channel issues EAPIs');
+    return this.#session.issueEapi(options);
+  }
+
+  /** Server channels: verify an EAPI-signed request made with this channel's session (SPEC.md §8.4). */
+  verifyEapi(options: VerifyEapiOptions): VerifiedEapi {
+    if (!(this.#session instanceof ServerSession)) throw new InvalidStateError('only a server channel verifies EAPIs');
+    return this.#session.verifyEapi(options);
   }
 
   /** Resolves when everything sent so far has left the process (backpressure for streams). */
@@ -158,34 +174,58 @@ export class Channel implements AsyncIterable<Uint8Array> {
     return this.#socket.drained();
   }
 
-  /** Listen for 'message' (each incoming message) or 'close'. Returns a function that removes the listener. */
+  /** Stop reading from the network (flow control); messages already received are still delivered. */
+  pause(): void {
+    this.#userPaused = true;
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#userPaused = false;
+    if (!this.#queuePaused) this.#socket.resume();
+  }
+
+  /**
+   * 'message': each incoming message. 'end': the peer's CLOSE record arrived (no more messages).
+   * 'close': the WebSocket closed. Returns a function that removes the listener.
+   */
   on(event: 'message', listener: MessageListener): () => void;
+  on(event: 'end', listener: EndListener): () => void;
   on(event: 'close', listener: CloseListener): () => void;
-  on(event: 'message' | 'close', listener: MessageListener | CloseListener): () => void {
+  on(event: 'message' | 'end' | 'close', listener: MessageListener | EndListener | CloseListener): () => void {
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
     if (event === 'message') {
       const l = listener as MessageListener;
       this.#messageListeners.add(l);
-      // Deliver whatever arrived before the first listener, in order.
+      // Hand over whatever arrived before the first listener, in order.
       if (this.#queue.length > 0) {
         const queued = this.#queue;
         this.#queue = [];
         this.#queuedBytes = 0;
         for (const m of queued) l(m);
-        this.#maybeResume();
+        this.#updateQueuePause();
       }
-      return () => this.#messageListeners.delete(l);
+      return () => void this.#messageListeners.delete(l);
+    }
+    if (event === 'end') {
+      const l = listener as EndListener;
+      if (this.#receivedClose) queueMicrotask(l);
+      else this.#endListeners.add(l);
+      return () => void this.#endListeners.delete(l);
     }
     if (event === 'close') {
       const l = listener as CloseListener;
-      if (this.#closeInfo) queueMicrotask(() => l(this.#closeInfo!));
-      else this.#closeListeners.add(l);
-      return () => this.#closeListeners.delete(l);
+      if (this.#closeInfo) {
+        const info = this.#closeInfo;
+        queueMicrotask(() => l(info));
+      } else this.#closeListeners.add(l);
+      return () => void this.#closeListeners.delete(l);
     }
-    throw new InvalidArgumentError("event must be 'message' or 'close'");
+    throw new InvalidArgumentError("event must be 'message', 'end' or 'close'");
   }
 
   /**
-   * Incoming messages in order. Ends when the peer closes cleanly; throws the typed error when
+   * Incoming messages in order. Ends after the peer's CLOSE record; throws the typed error when
    * the channel ends any other way (authentication failure, truncation, protocol violation).
    */
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -197,25 +237,47 @@ export class Channel implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Close cleanly: CLOSE record, then the WebSocket close frame (1000). Resolves when the
-   * WebSocket is closed (or after `closeTimeoutMs`, when the connection is dropped).
+   * End our direction: send the CLOSE record (SPEC.md §7). The WebSocket closes (1000) once both
+   * directions have ended. Sending afterwards throws ERR_CONNECTION_CLOSED.
    */
-  close(): Promise<CloseInfo> {
-    if (this.#state === 'open') {
-      this.#state = 'closing';
+  end(): void {
+    if (this.#state === 'closed' || this.#sentClose || this.#pendingError) return;
+    this.#sendCloseRecord();
+    if (this.#receivedClose) this.#closeSocket(CloseCode.NORMAL);
+  }
+
+  /**
+   * Close cleanly: the CLOSE record (unless already sent), then the WebSocket close frame with
+   * 1000 (or 1001 when a server shuts down). Resolves when the WebSocket is closed, or after
+   * `closeTimeoutMs` when the connection is dropped.
+   */
+  close(code: typeof CloseCode.NORMAL | typeof CloseCode.GOING_AWAY = CloseCode.NORMAL): Promise<CloseInfo> {
+    if (code !== CloseCode.NORMAL && code !== CloseCode.GOING_AWAY) throw new InvalidArgumentError('close code must be 1000 or 1001');
+    if (this.#state === 'open' && this.#pendingError === undefined) {
       this.#sendCloseRecord();
-      this.#socket.close(CloseCode.NORMAL, closeReason(CloseCode.NORMAL));
-      this.#armCloseTimer();
+      this.#closeSocket(code);
     }
+    return this.closed;
+  }
+
+  /**
+   * End the channel at once because of `error`: no CLOSE record; the WebSocket closes with the
+   * code mapped from the error (1011 for errors that are not E2-E2 errors).
+   */
+  destroy(error?: unknown): Promise<CloseInfo> {
+    this.#fail(error ?? new ConnectionClosedError('the channel was destroyed', { closeCode: CloseCode.INTERNAL_ERROR }));
     return this.closed;
   }
 
   // ---------------------------------------------------------------- internals
 
-  #bytes(data: Uint8Array | string): Uint8Array {
-    if (this.#state !== 'open') {
+  #outgoing(data: Uint8Array | string): Uint8Array {
+    if (!this.writable) {
       const info = this.#closeInfo;
-      throw new ConnectionClosedError('the channel is closed', { closeCode: info?.code ?? CloseCode.NORMAL, closeReason: info?.reason ?? '' });
+      throw new ConnectionClosedError(this.#sentClose ? 'this side of the channel has ended' : 'the channel is closed', {
+        closeCode: info?.code ?? CloseCode.NORMAL,
+        closeReason: info?.reason ?? '',
+      });
     }
     if (typeof data === 'string') return encoder.encode(data);
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('data must be a Uint8Array or a string');
@@ -228,34 +290,36 @@ export class Channel implements AsyncIterable<Uint8Array> {
     try {
       this.#socket.send(this.#session.close());
     } catch {
-      // The session may be exhausted or disposed; the close frame still goes out.
+      // The session can be exhausted (ERR_NONCE_EXHAUSTED); the close frame still goes out.
     }
   }
 
-  #armCloseTimer(): void {
-    this.#closeTimer ??= setTimeout(() => this.#socket.terminate(), this.#info.closeTimeoutMs);
+  #closeSocket(code: number): void {
+    if (this.#state === 'open') this.#state = 'closing';
+    this.#socket.close(code, closeReason(code));
+    this.#closeTimer ??= setTimeout(() => this.#socket.terminate(), this.#settings.closeTimeoutMs);
   }
 
   #receive(bytes: Uint8Array): void {
-    if (this.#state === 'closed') return;
-    if (bytes.length > this.#info.maxMessageBytes) {
-      this.#fail(0, new MessageTooLargeError(`a message exceeds ${this.#info.maxMessageBytes} bytes`));
+    if (this.#state === 'closed' || this.#pendingError) return;
+    if (bytes.length > this.#settings.maxMessageBytes) {
+      this.#fail(new MessageTooLargeError(`a message exceeds ${this.#settings.maxMessageBytes} bytes`));
       return;
     }
     let result: OpenResult;
     try {
       result = this.#session.open(bytes);
     } catch (error) {
-      this.#fail(0, error);
+      this.#fail(error);
       return;
     }
     if (result.type === 'close') {
-      // The peer ended its direction. Answer with ours and the close frame.
       this.#receivedClose = true;
-      if (this.#state === 'open') this.#state = 'closing';
-      this.#sendCloseRecord();
-      this.#socket.close(CloseCode.NORMAL, closeReason(CloseCode.NORMAL));
-      this.#armCloseTimer();
+      for (const l of this.#endListeners) l();
+      this.#endListeners.clear();
+      this.#settleWaitersIfDrained();
+      if (this.#sentClose) this.#closeSocket(CloseCode.NORMAL);
+      else if (!this.#settings.allowHalfOpen) this.end();
       return;
     }
     this.#bytesReceived += result.data.length;
@@ -269,80 +333,78 @@ export class Channel implements AsyncIterable<Uint8Array> {
     }
     const waiter = this.#waiters.shift();
     if (waiter) {
-      this.#failWaiters.shift();
-      waiter({ done: false, value: data });
+      waiter.resolve({ done: false, value: data });
       return;
     }
     this.#queue.push(data);
-    this.#queuedBytes += data.length + 64;
-    if (!this.#paused && this.#queuedBytes > QUEUE_HIGH_WATER_BYTES) {
-      this.#paused = true;
-      this.#socket.pause();
-    }
+    this.#queuedBytes += data.length + QUEUE_ENTRY_OVERHEAD_BYTES;
+    this.#updateQueuePause();
   }
 
-  #maybeResume(): void {
-    if (this.#paused && this.#queuedBytes < QUEUE_LOW_WATER_BYTES) {
-      this.#paused = false;
-      this.#socket.resume();
+  #updateQueuePause(): void {
+    if (!this.#queuePaused && this.#queuedBytes > QUEUE_HIGH_WATER_BYTES) {
+      this.#queuePaused = true;
+      this.#socket.pause();
+    } else if (this.#queuePaused && this.#queuedBytes < QUEUE_LOW_WATER_BYTES) {
+      this.#queuePaused = false;
+      if (!this.#userPaused) this.#socket.resume();
     }
   }
 
   #next(): Promise<IteratorResult<Uint8Array>> {
     const queued = this.#queue.shift();
     if (queued !== undefined) {
-      this.#queuedBytes -= queued.length + 64;
-      this.#maybeResume();
+      this.#queuedBytes -= queued.length + QUEUE_ENTRY_OVERHEAD_BYTES;
+      this.#updateQueuePause();
       return Promise.resolve({ done: false, value: queued });
     }
+    if (this.#receivedClose) return Promise.resolve({ done: true, value: undefined });
     if (this.#closeInfo) {
-      if (this.#closeInfo.error) return Promise.reject(this.#closeInfo.error);
-      return Promise.resolve({ done: true, value: undefined });
+      return this.#closeInfo.error ? Promise.reject(this.#closeInfo.error) : Promise.resolve({ done: true, value: undefined });
     }
-    return new Promise((resolve, reject) => {
-      this.#waiters.push(resolve);
-      this.#failWaiters.push(reject);
-    });
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  /** End the channel because of `error` (ours to report): close with the mapped code, no CLOSE record. */
-  #fail(code: number, error: unknown): void {
-    if (this.#state === 'closed' || this.#pendingError !== undefined) return;
-    const closeCode = code || closeCodeFor(error, this.#info.browser);
-    this.#state = 'closing';
+  /** Iterators waiting on an empty queue end when no more messages can come. */
+  #settleWaitersIfDrained(): void {
+    if (this.#queue.length > 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    const error = this.#receivedClose ? undefined : this.#closeInfo?.error;
+    for (const w of waiters) {
+      if (error) w.reject(error);
+      else w.resolve({ done: true, value: undefined });
+    }
+  }
+
+  /** End the channel because of `error` found on our side: close with the mapped code, no CLOSE record. */
+  #fail(error: unknown): void {
+    if (this.#state === 'closed' || this.#pendingError) return;
     this.#pendingError = error as E2E2Error;
-    this.#socket.close(closeCode, closeReason(closeCode));
-    this.#armCloseTimer();
+    this.#closeSocket(closeCodeFor(error, this.#socket.whatwg));
   }
 
   #onSocketClose(code: number, reason: string): void {
     if (this.#state === 'closed') return;
-    const initiator = this.#sentClose || this.#pendingError !== undefined ? 'local' : 'remote';
+    const initiator = this.#state === 'closing' ? 'local' : 'remote';
     this.#state = 'closed';
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
     this.#session.dispose();
-    // Clean: the peer's CLOSE record arrived, or we closed and the peer answered 1000. Anything
-    // else is an error; a normal close frame without a CLOSE record is a truncation.
+    // Clean: the peer's CLOSE record arrived, or we ended and the peer answered with 1000.
+    // Anything else is an error; a normal close frame without a CLOSE record is a truncation.
     let error = this.#pendingError;
     if (error === undefined && !this.#receivedClose && !(this.#sentClose && code === CloseCode.NORMAL)) {
       error =
         code === CloseCode.NORMAL || code === CloseCode.GOING_AWAY || code === 1005
-          ? new ConnectionClosedError('the channel was truncated: the WebSocket closed without a CLOSE record', { closeCode: code, closeReason: reason })
+          ? new ConnectionClosedError('the channel was truncated: the WebSocket closed before a CLOSE record', { closeCode: code, closeReason: reason })
           : errorForClose(code, reason, 'session');
     }
     const info: CloseInfo = error ? { code, reason, error, initiator } : { code, reason, initiator };
     this.#closeInfo = info;
-    this.#queuedBytes = 0;
-    const waiters = this.#waiters;
-    const failWaiters = this.#failWaiters;
-    this.#waiters = [];
-    this.#failWaiters = [];
-    if (this.#queue.length === 0) {
-      if (error) for (const f of failWaiters) f(error);
-      else for (const w of waiters) w({ done: true, value: undefined });
-    }
+    this.#settleWaitersIfDrained();
     for (const l of this.#closeListeners) l(info);
     this.#closeListeners.clear();
+    this.#endListeners.clear();
     this.#resolveClosed(info);
   }
 }

@@ -11,6 +11,8 @@
 
 /** What the channel needs from a socket. Every message handed to `onMessage` is binary. */
 export interface MessageSocket {
+  /** A WHATWG WebSocket: its close() can only send 1000 and 3000-4999 (so 4009, not 1009). */
+  readonly whatwg: boolean;
   /** Queue one binary WebSocket message. The bytes may be reused once this returns. */
   send(bytes: Uint8Array): void;
   /** Start the closing handshake (no-op once closing). */
@@ -82,6 +84,7 @@ function adaptNode(ws: NodeWs): MessageSocket {
     }
   };
   const socket: MessageSocket = {
+    whatwg: false,
     send(bytes) {
       if (ws.readyState !== OPEN) return;
       pendingWrites++;
@@ -118,6 +121,7 @@ function adaptWhatwg(ws: WhatwgWs): MessageSocket {
   ws.binaryType = 'arraybuffer';
   let closed = false;
   const socket: MessageSocket = {
+    whatwg: true,
     send(bytes) {
       if (ws.readyState === OPEN) ws.send(bytes);
     },

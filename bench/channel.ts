@@ -1,0 +1,137 @@
+/**
+ * Channel benchmarks (`npm run bench -- channel`, `e2e2 bench`): client and server in this
+ * process on 127.0.0.1, all over the `ws` package with permessage-deflate off.
+ *
+ *   connections: a new connection per operation: connect + handshake (TLS 1.3 with an Ed25519
+ *     certificate the client verifies, or E2-E2 message 1 / message 2 / key confirmation), then a
+ *     clean close; e2e2 beside wss:// and plain ws://.
+ *   throughput: one open connection; an operation = one message of 1 KiB or 64 KiB, sent in
+ *     batches followed by a 1-byte sync message the server answers, so every byte is received
+ *     (decrypted and authenticated) by the server before a sample ends. e2e2 uses write() (a
+ *     64 KiB message is two records: 65,518 + 18 bytes); wss:// with TLS_CHACHA20_POLY1305_SHA256
+ *     (the baseline) and TLS_AES_128_GCM_SHA256, and plain ws:// as the ceiling.
+ */
+import type { Case } from './harness.js';
+import { closeWs, openWs, sendBatchWs, startWsServer, startWssServer, unrefServer, unrefWs, type BaselineServer } from './channel-baselines.js';
+import { connect } from '../bindings/channel/node.js';
+import { createServer, type E2E2Server } from '../bindings/channel/server.js';
+import type { Channel } from '../bindings/channel/channel.js';
+import { generateApiKey } from '../bindings/e2e2/api-key.js';
+import { WebSocket } from 'ws';
+
+/** `ws` with the channel's settings, whose TCP socket does not keep the process alive (no teardown hook in the harness). */
+class UnrefWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url, { perMessageDeflate: false, maxPayload: 65535 });
+    this.once('open', () => unrefWs(this));
+  }
+}
+
+const SYNC = Uint8Array.of(0x2a);
+
+/** An e2e2 server that counts messages and answers each 1-byte message with 1 byte. */
+export async function startE2e2BenchServer(): Promise<{ server: E2E2Server; apiKey: string }> {
+  const key = generateApiKey();
+  const secret = key.secret.slice();
+  const server = await createServer({
+    keys: (keyId) => (keyId === key.keyId ? secret.slice() : undefined),
+    host: '127.0.0.1',
+    port: 0,
+    maxPendingHandshakes: 4096,
+    onChannel(channel) {
+      // (accepted sockets are unref'ed by unrefServer below)
+      channel.on('message', (data) => {
+        if (data.length === 1 && channel.writable) channel.send(SYNC);
+      });
+    },
+  });
+  unrefServer(server.httpServer);
+  return { server, apiKey: key.token };
+}
+
+/** Send `count` messages of `payload` with write(), then the sync message, and wait for the answer. */
+export function sendBatchE2e2(channel: Channel, payload: Uint8Array, count: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const offMessage = channel.on('message', () => {
+      offMessage();
+      offClose();
+      resolve();
+    });
+    const offClose = channel.on('close', () => {
+      offMessage();
+      reject(new Error('e2e2 bench channel closed'));
+    });
+    for (let i = 0; i < count; i++) channel.write(payload);
+    channel.send(SYNC);
+  });
+}
+
+interface Fixtures {
+  e2e2: { server: E2E2Server; apiKey: string };
+  ws: BaselineServer;
+  chacha: BaselineServer;
+  aes: BaselineServer;
+}
+
+async function fixtures(): Promise<Fixtures> {
+  return {
+    e2e2: await startE2e2BenchServer(),
+    ws: await startWsServer(),
+    chacha: await startWssServer('TLS_CHACHA20_POLY1305_SHA256'),
+    aes: await startWssServer('TLS_AES_128_GCM_SHA256'),
+  };
+}
+
+export async function channelCases(): Promise<Case[]> {
+  const f = await fixtures();
+  const url = f.e2e2.server.url;
+  const apiKey = f.e2e2.apiKey;
+
+  const connections: Case = {
+    group: 'new connection: connect + handshake + close',
+    size: '',
+    bytes: 0,
+    batch: 1,
+    contenders: [
+      {
+        name: 'e2e2',
+        fn: async () => {
+          const channel = await connect(url, { apiKey, WebSocket: UnrefWebSocket });
+          await channel.close();
+        },
+      },
+      {
+        name: 'wss:// TLS 1.3 Ed25519 cert',
+        baseline: true,
+        fn: async () => closeWs(await openWs(f.chacha)),
+      },
+      { name: 'ws:// (no security)', fn: async () => closeWs(await openWs(f.ws)) },
+    ],
+  };
+
+  // Long-lived connections for the throughput cases.
+  const channel = await connect(url, { apiKey, WebSocket: UnrefWebSocket });
+  const sockets: Record<'chacha' | 'aes' | 'ws', WebSocket> = {
+    chacha: await openWs(f.chacha),
+    aes: await openWs(f.aes),
+    ws: await openWs(f.ws),
+  };
+  const throughput = (bytes: number, batch: number): Case => {
+    const payload = new Uint8Array(bytes).map((_, i) => (i * 31 + 7) & 0xff);
+    const size = bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} B`;
+    return {
+      group: 'throughput (one connection, messages of)',
+      size,
+      bytes,
+      batch,
+      contenders: [
+        { name: 'e2e2', fn: () => sendBatchE2e2(channel, payload, batch) },
+        { name: 'wss:// TLS_CHACHA20_POLY1305_SHA256', baseline: true, fn: () => sendBatchWs(sockets.chacha, payload, batch) },
+        { name: 'wss:// TLS_AES_128_GCM_SHA256', fn: () => sendBatchWs(sockets.aes, payload, batch) },
+        { name: 'ws:// (no security)', fn: () => sendBatchWs(sockets.ws, payload, batch) },
+      ],
+    };
+  };
+
+  return [connections, throughput(1024, 256), throughput(65536, 16)];
+}

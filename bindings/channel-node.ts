@@ -1,0 +1,8 @@
+/**
+ * `e2e2/channel` in Node: `connect(url, { apiKey })` over the `ws` package (or a global or given
+ * WebSocket when `options.WebSocket` is set).
+ */
+export { connect } from './channel/node.js';
+export { type ConnectOptions, type ConnectTraceEvent } from './channel/client.js';
+export { Channel, MAX_RECORD_DATA_BYTES, type CloseInfo } from './channel/channel.js';
+export { CloseCode, type CloseCodeValue } from './channel/close-codes.js';

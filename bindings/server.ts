@@ -1,0 +1,9 @@
+/**
+ * `e2e2/server` (Node): the channel server, the API key store, and TCP tunnels over channels.
+ */
+export { createServer, E2E2Server, DEFAULT_MAX_PENDING_HANDSHAKES, type ServerOptions, type ServerStats, type VerifiedRequest } from './channel/server.js';
+export { KeyStore, type StoredKey, type KeyInfo, type KeyStoreOptions } from './channel/keystore.js';
+export { openKeyStore, apiKeyToken, keyStoreResolver, DEFAULT_KEY_STORE_PATH } from './channel/keys.js';
+export { createForwardServer, listenTunnel, pipeChannelToSocket, type TunnelListener } from './channel/tunnel.js';
+export { Channel, type CloseInfo } from './channel/channel.js';
+export { CloseCode } from './channel/close-codes.js';
