@@ -71,12 +71,16 @@ export class Channel implements AsyncIterable<Uint8Array> {
   #receivedClose = false;
   #closeInfo: CloseInfo | undefined;
   #pendingError: E2E2Error | undefined;
+  /** Who acted first: our end()/close()/failure, or the peer's CLOSE record or close frame. */
+  #initiator: 'local' | 'remote' | undefined;
   #resolveClosed!: (info: CloseInfo) => void;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #messageListeners = new Set<MessageListener>();
   #closeListeners = new Set<CloseListener>();
   #endListeners = new Set<EndListener>();
   #queue: Uint8Array[] = [];
+  /** Async iterators currently running. */
+  #iterators = 0;
   #queuedBytes = 0;
   #queuePaused = false;
   #userPaused = false;
@@ -204,6 +208,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
         this.#queuedBytes = 0;
         for (const m of queued) l(m);
         this.#updateQueuePause();
+        if (this.#receivedClose && !this.#settings.allowHalfOpen) this.end();
       }
       return () => void this.#messageListeners.delete(l);
     }
@@ -229,10 +234,17 @@ export class Channel implements AsyncIterable<Uint8Array> {
    * the channel ends any other way (authentication failure, truncation, protocol violation).
    */
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (;;) {
-      const next = await this.#next();
-      if (next.done) return;
-      yield next.value;
+    this.#iterators++;
+    try {
+      for (;;) {
+        const next = await this.#next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      this.#iterators--;
+      // The application stopped reading after the peer ended: end our direction too.
+      if (this.#receivedClose && !this.#settings.allowHalfOpen) this.end();
     }
   }
 
@@ -242,6 +254,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
    */
   end(): void {
     if (this.#state === 'closed' || this.#sentClose || this.#pendingError) return;
+    this.#initiator ??= 'local';
     this.#sendCloseRecord();
     if (this.#receivedClose) this.#closeSocket(CloseCode.NORMAL);
   }
@@ -254,6 +267,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
   close(code: typeof CloseCode.NORMAL | typeof CloseCode.GOING_AWAY = CloseCode.NORMAL): Promise<CloseInfo> {
     if (code !== CloseCode.NORMAL && code !== CloseCode.GOING_AWAY) throw new InvalidArgumentError('close code must be 1000 or 1001');
     if (this.#state === 'open' && this.#pendingError === undefined) {
+      this.#initiator ??= 'local';
       this.#sendCloseRecord();
       this.#closeSocket(code);
     }
@@ -314,14 +328,22 @@ export class Channel implements AsyncIterable<Uint8Array> {
       return;
     }
     if (result.type === 'close') {
+      this.#initiator ??= 'remote';
       this.#receivedClose = true;
+      // An iterator that is not waiting is still working on the last message it got.
+      const consumerBusy = this.#iterators > 0 && this.#waiters.length === 0;
       for (const l of this.#endListeners) l();
       this.#endListeners.clear();
       this.#settleWaitersIfDrained();
       if (this.#sentClose) this.#closeSocket(CloseCode.NORMAL);
-      else if (!this.#settings.allowHalfOpen) this.end();
+      // Without half-open our direction ends too, but only once the application has handled every
+      // message that came before the CLOSE record (it may still answer them): now if nothing is
+      // pending, else when the iterator asks for more or stops.
+      else if (!this.#settings.allowHalfOpen && this.#queue.length === 0 && !consumerBusy) this.end();
       return;
     }
+    // A REKEY record without data only switches keys; with data it is also a message.
+    if (result.type === 'rekey' && result.data.length === 0) return;
     this.#bytesReceived += result.data.length;
     this.#deliver(result.data);
   }
@@ -358,7 +380,10 @@ export class Channel implements AsyncIterable<Uint8Array> {
       this.#updateQueuePause();
       return Promise.resolve({ done: false, value: queued });
     }
-    if (this.#receivedClose) return Promise.resolve({ done: true, value: undefined });
+    if (this.#receivedClose) {
+      if (!this.#settings.allowHalfOpen) this.end();
+      return Promise.resolve({ done: true, value: undefined });
+    }
     if (this.#closeInfo) {
       return this.#closeInfo.error ? Promise.reject(this.#closeInfo.error) : Promise.resolve({ done: true, value: undefined });
     }
@@ -380,13 +405,14 @@ export class Channel implements AsyncIterable<Uint8Array> {
   /** End the channel because of `error` found on our side: close with the mapped code, no CLOSE record. */
   #fail(error: unknown): void {
     if (this.#state === 'closed' || this.#pendingError) return;
+    this.#initiator ??= 'local';
     this.#pendingError = error as E2E2Error;
     this.#closeSocket(closeCodeFor(error, this.#socket.whatwg));
   }
 
   #onSocketClose(code: number, reason: string): void {
     if (this.#state === 'closed') return;
-    const initiator = this.#state === 'closing' ? 'local' : 'remote';
+    const initiator = this.#initiator ?? 'remote';
     this.#state = 'closed';
     if (this.#closeTimer) clearTimeout(this.#closeTimer);
     this.#session.dispose();

@@ -22,7 +22,7 @@ import { HandshakeTimeoutError, InvalidArgumentError, MalformedMessageError, Ser
 import { MAX_MESSAGE_BYTES } from '../e2e2/constants.js';
 import { Channel } from './channel.js';
 import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES } from './client.js';
-import { CloseCode, closeCodeFor, closeReason } from './close-codes.js';
+import { CloseCode, closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import { KeyStore } from './keystore.js';
 import { keyStoreResolver } from './keys.js';
 import { adaptSocket, type MessageSocket } from './socket.js';
@@ -235,8 +235,10 @@ export class E2E2Server {
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = this.#options.path;
     if (path !== undefined && new URL(request.url ?? '/', 'ws://x').pathname !== path) {
-      // Not ours: another upgrade listener on a shared server may take it; standalone, refuse it.
-      if (this.#standalone) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      // Not ours. On a shared server another upgrade listener may take it; if we are the only one, refuse it.
+      if (this.#standalone || this.#http.listenerCount('upgrade') === 1) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
       return;
     }
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
@@ -296,13 +298,14 @@ export class E2E2Server {
     };
     const timer = setTimeout(() => fail(new HandshakeTimeoutError(`no key confirmation within ${this.#handshakeTimeoutMs} ms`)), this.#handshakeTimeoutMs);
 
-    socket.onClose = () => {
+    socket.onClose = (code, reason) => {
       clearTimeout(closeTimer);
       if (!leave()) return;
-      // The client went away mid-handshake (or refused message 2: a wrong or unknown key).
+      // The client went away mid-handshake, or refused message 2 (a wrong, unknown or revoked key: 4001).
       this.#stats.handshakeFailures++;
       handshake.dispose();
       session?.dispose();
+      this.#options.onHandshakeError?.(errorForClose(code, reason, 'handshake'), { remoteAddress });
     };
     socket.onText = () => fail(new MalformedMessageError('received a text WebSocket message; E2-E2 messages are binary'));
     socket.onMessage = (bytes) => {

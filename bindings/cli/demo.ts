@@ -58,7 +58,6 @@ export async function demoCommand(args: string[], out: (line: string) => void): 
     const serverTrace: TraceEvent[] = [];
     const serverTraceAt: number[] = [];
     const serverChannels: Channel[] = [];
-    let lastHandshakeError: unknown;
     server = await createServer({
       keys: store,
       host: '127.0.0.1',
@@ -68,7 +67,6 @@ export async function demoCommand(args: string[], out: (line: string) => void): 
         serverTraceAt.push(performance.now());
       },
       httpHandler: httpRoutes(() => server!),
-      onHandshakeError: (error) => (lastHandshakeError = error),
       onChannel: (ch) => {
         serverChannels.push(ch);
         return echo(ch);
@@ -104,7 +102,7 @@ export async function demoCommand(args: string[], out: (line: string) => void): 
         serverTrace.forEach((s, i) => detail(`${at(serverTraceAt[i]! - t0)}  server           ${STAGE_TEXT[s.stage]} fingerprint ${s.fingerprint}`));
         detail(`${at(ms)}  server -> client  message 2, ${event.bytes} bytes: ${sizes.message2}`);
       } else if (event.stage === 'confirm') detail(`${at(ms)}  client -> server  key confirmation, ${event.bytes} bytes: ${sizes.confirm}`);
-      else detail(`${at(ms)}  client           ${STAGE_TEXT[event.stage]} fingerprint ${event.fingerprint}`);
+      else if ('fingerprint' in event) detail(`${at(ms)}  client           ${STAGE_TEXT[event.stage]} fingerprint ${event.fingerprint}`);
     }
     const clientStages = clientTrace.map((c) => c.event).filter((e): e is TraceEvent => e.stage === 'K1' || e.stage === 'K2' || e.stage === 'K3');
     const agree = ['K1', 'K2', 'K3'].every((stage) => {
@@ -114,6 +112,16 @@ export async function demoCommand(args: string[], out: (line: string) => void): 
     });
     if (!agree) throw new CliError('client and server key fingerprints differ');
     detail(`handshake complete in ${formatMs(handshakeMs)}: K1, K2, K3 fingerprints equal on both sides`);
+    // The first handshake in a process also compiles the WASM module and warms up the JIT.
+    const warm: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t1 = performance.now();
+      const extra = await connect(server.url, { apiKey: token });
+      warm.push(performance.now() - t1);
+      await extra.close();
+    }
+    warm.sort((a, b) => a - b);
+    detail(`(the first handshake in a process includes compiling the WASM module; 20 more took ${formatMs(warm[10]!)} median, ${formatMs(warm[0]!)} fastest)`);
     detail(`server authenticated the client: key id ${serverChannel.keyId}, session ${serverChannel.sessionId} (client: ${channel.sessionId})`);
 
     // 4. Encrypted echo.
@@ -189,7 +197,6 @@ export async function demoCommand(args: string[], out: (line: string) => void): 
       if (error instanceof CliError) throw error;
       const code = (error as { code?: string }).code;
       if (code !== 'ERR_AUTHENTICATION_FAILED') throw error;
-      await waitFor(() => (lastHandshakeError === undefined ? undefined : true)).catch(() => undefined);
       step(8, 'revoke', `key ${key.id} revoked; a new handshake with it is refused: ${code} (close code 4001, same as any wrong key)   ${formatMs(performance.now() - t)}`);
     }
     const stats = server.stats;

@@ -1,0 +1,152 @@
+/** The `e2e2` command, built (dist/cli/e2e2.js), run as a user would. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { assertBuilt, runCli, startCli } from './helpers/cli.js';
+
+const TOKEN = /e2e2_[0-9a-f]{24}_[A-Za-z0-9_-]{43}/;
+let dir: string;
+let store: string;
+
+beforeAll(() => {
+  assertBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'e2e2-cli-'));
+  store = join(dir, 'keys.json');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function createKey(label: string): { id: string; token: string } {
+  const result = runCli(['keys', 'create', '--label', label, '--store', store, '--json']);
+  expect(result.status).toBe(0);
+  const parsed = JSON.parse(result.stdout) as { id: string; apiKey: string; fingerprint: string };
+  expect(parsed.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+  return { id: parsed.id, token: parsed.apiKey };
+}
+
+describe('e2e2 help and errors', () => {
+  it('--help on the command and on each subcommand', () => {
+    const main = runCli(['--help']);
+    expect(main.status).toBe(0);
+    for (const command of ['keys', 'serve', 'connect', 'bench', 'demo']) expect(main.stdout).toContain(command);
+    for (const command of ['keys', 'serve', 'connect', 'bench', 'demo']) {
+      const result = runCli([command, '--help']);
+      expect(result.status, command).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^Usage: e2e2 ${command}`));
+      expect(result.stderr).toBe('');
+    }
+  });
+
+  it('errors are one line on stderr with a non-zero exit', () => {
+    const cases: [string[], number, RegExp][] = [
+      [[], 2, /^e2e2: missing command/],
+      [['frobnicate'], 2, /^e2e2: unknown command "frobnicate"/],
+      [['keys', 'rotate', '--store', store], 2, /^e2e2: unknown keys subcommand "rotate"/],
+      [['keys', 'revoke', '--store', store], 2, /^e2e2: keys revoke takes exactly one KEY_ID/],
+      [['keys', 'revoke', 'nope', '--store', store], 1, /^e2e2: no key with id "nope" \[ERR_KEY_STORE\]/],
+      [['serve', '--port', 'x'], 2, /^e2e2: --port must be a port number/],
+      [['serve', '--forward', 'nohost'], 2, /^e2e2: --forward must be HOST:PORT/],
+      [['serve', '--bogus'], 2, /^e2e2: Unknown option '--bogus'/],
+      [['connect'], 2, /^e2e2: connect takes exactly one URL/],
+      [['connect', 'http://x'], 2, /^e2e2: URL must start with ws:\/\/ or wss:\/\//],
+      [['connect', 'ws://127.0.0.1:1/'], 2, /^e2e2: no API key: set E2E2_API_KEY or pass --key-file PATH/],
+      [['connect', 'ws://127.0.0.1:1/', '--key-file', join(dir, 'missing')], 1, /^e2e2: cannot read --key-file/],
+    ];
+    for (const [args, status, message] of cases) {
+      const result = runCli(args, { env: { E2E2_API_KEY: '' } });
+      expect(result.status, args.join(' ')).toBe(status);
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines, args.join(' ')).toHaveLength(1);
+      expect(lines[0], args.join(' ')).toMatch(message);
+    }
+    const badKey = runCli(['connect', 'ws://127.0.0.1:1/'], { env: { E2E2_API_KEY: 'not-a-key' } });
+    expect(badKey.status).toBe(1);
+    expect(badKey.stderr).toMatch(/^e2e2: API key token must be .*\[ERR_INVALID_API_KEY\]\n$/);
+    expect(badKey.stderr).not.toContain('not-a-key');
+  });
+});
+
+describe('e2e2 keys', () => {
+  it('create prints the token once; list never shows secrets; revoke marks the key', () => {
+    const created = runCli(['keys', 'create', '--label', 'laptop', '--store', store]);
+    expect(created.status).toBe(0);
+    const token = TOKEN.exec(created.stdout)?.[0];
+    expect(token).toBeDefined();
+    const id = /key id:\s+([0-9a-f]{24})/.exec(created.stdout)![1]!;
+    expect(token!.startsWith(`e2e2_${id}_`)).toBe(true);
+    expect(statSync(store).mode & 0o777).toBe(0o600);
+
+    const list = runCli(['keys', 'list', '--store', store]);
+    expect(list.status).toBe(0);
+    expect(list.stdout).toContain(id);
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+\\S+\\s+valid\\s+laptop`));
+    expect(list.stdout).not.toMatch(TOKEN);
+    expect(list.stdout).not.toContain(token!.slice(30));
+
+    const revoked = runCli(['keys', 'revoke', id, '--store', store]);
+    expect(revoked.status).toBe(0);
+    expect(revoked.stdout).toMatch(new RegExp(`^revoked ${id} at \\d{4}-`));
+    const json = JSON.parse(runCli(['keys', 'list', '--json', '--store', store]).stdout) as { id: string; revoked: string | null }[];
+    expect(json.find((k) => k.id === id)?.revoked).toMatch(/^\d{4}-/);
+    expect(JSON.stringify(json)).not.toContain(token!.slice(30));
+  });
+
+  it('E2E2_KEY_STORE selects the store', () => {
+    const other = join(dir, 'other.json');
+    expect(runCli(['keys', 'create'], { env: { E2E2_KEY_STORE: other } }).status).toBe(0);
+    expect(JSON.parse(runCli(['keys', 'list', '--json', '--store', other]).stdout)).toHaveLength(1);
+  });
+});
+
+describe('e2e2 serve + connect', () => {
+  it('stdin goes through the channel and the echo comes back on stdout; a revoked key is refused', async () => {
+    const key = createKey('connect');
+    const server = await startCli(['serve', '--port', '0', '--store', store], /listening on (ws:\/\/\S+)/);
+    try {
+      const url = server.match[1]!;
+      const input = randomBytes(300_000);
+      const result = runCli(['connect', url], { env: { E2E2_API_KEY: key.token }, input });
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(result.stdoutBytes.equals(input)).toBe(true);
+
+      // The key file form works too.
+      const keyFile = join(dir, 'token');
+      writeFileSync(keyFile, `${key.token}\n`, { mode: 0o600 });
+      const viaFile = runCli(['connect', url, '--key-file', keyFile], { input: 'hello over a file key\n', env: { E2E2_API_KEY: '' } });
+      expect(viaFile.status).toBe(0);
+      expect(viaFile.stdout).toBe('hello over a file key\n');
+
+      expect(runCli(['keys', 'revoke', key.id, '--store', store]).status).toBe(0);
+      const refused = runCli(['connect', url], { env: { E2E2_API_KEY: key.token }, input: 'x' });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toBe('e2e2: authentication failed [ERR_AUTHENTICATION_FAILED]\n');
+      expect(server.stderr()).toMatch(/handshake failed from 127\.0\.0\.1: authentication failed \[ERR_AUTHENTICATION_FAILED\]/);
+      expect(server.stderr()).not.toMatch(TOKEN);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+});
+
+describe('npm start (e2e2 demo)', () => {
+  it('shows the whole flow, exits 0, and prints no secret', () => {
+    const result = runCli(['demo']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const out = result.stdout;
+    for (const step of ['1. server', '2. API key', '3. handshake', '4. echo', '5. EAPI', '6. rekey', '7. close', '8. revoke']) expect(out).toContain(step);
+    for (const stage of ['K1 = X25519', 'K2 = KDF(K1, API key)', 'K3 = Split(K2)']) {
+      expect(out.match(new RegExp(stage.replace(/[()]/g, '\\$&'), 'g'))?.length).toBe(2); // client and server
+    }
+    expect(out).toContain('K1, K2, K3 fingerprints equal on both sides');
+    expect(out).toMatch(/-> 200, verified by the server/);
+    expect(out).toMatch(/body changed\s+-> 401 ERR_AUTHENTICATION_FAILED/);
+    expect(out).toMatch(/replayed\s+-> 401 ERR_EAPI_REPLAYED/);
+    expect(out).toMatch(/WebSocket closed 1000 on both sides/);
+    expect(out).toMatch(/refused: ERR_AUTHENTICATION_FAILED \(close code 4001/);
+    expect(out).not.toMatch(TOKEN);
+    expect(out).not.toMatch(/[A-Za-z0-9_-]{43}/); // no base64url secret of any kind
+  });
+});
