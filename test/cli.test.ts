@@ -122,6 +122,8 @@ describe('e2e2 serve + connect', () => {
       const refused = runCli(['connect', url], { env: { E2E2_API_KEY: key.token }, input: 'x' });
       expect(refused.status).toBe(1);
       expect(refused.stderr).toBe('e2e2: authentication failed [ERR_AUTHENTICATION_FAILED]\n');
+      // The client closed with 4001 before exiting, so the server logs the same typed failure.
+      for (let i = 0; i < 100 && !/handshake failed/.test(server.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
       expect(server.stderr()).toMatch(/handshake failed from 127\.0\.0\.1: authentication failed \[ERR_AUTHENTICATION_FAILED\]/);
       expect(server.stderr()).not.toMatch(TOKEN);
     } finally {

@@ -109,13 +109,32 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
       if (channel) resolve(channel);
       else reject(error);
     };
-    /** A failure found on our side: close with its code, and report it. */
+    /**
+     * A failure found on our side: close with its code and report it once the close handshake is
+     * done (so the server learns the code, and no socket outlives the rejected promise), or after
+     * closeTimeoutMs at the latest.
+     */
+    let failing = false;
     const fail = (error: unknown) => {
-      if (settled) return;
+      if (settled || failing) return;
+      failing = true;
+      clearTimeout(timer);
       const code = closeCodeFor(error, socket?.whatwg ?? true);
-      if (socket) socket.close(code, closeReason(code));
-      else if (ws.readyState < 2) ws.close(code, closeReason(code));
-      settle(error);
+      if (socket) {
+        const drop = setTimeout(() => {
+          socket!.terminate();
+          settle(error);
+        }, closeTimeoutMs);
+        socket.onMessage = () => {};
+        socket.onClose = () => {
+          clearTimeout(drop);
+          settle(error);
+        };
+        socket.close(code, closeReason(code));
+      } else {
+        if (ws.readyState < 2) ws.close(code, closeReason(code));
+        settle(error);
+      }
     };
     const timer = setTimeout(() => fail(new HandshakeTimeoutError(`the handshake did not complete within ${handshakeTimeoutMs} ms`)), handshakeTimeoutMs);
     const onEarlyClose = (event: { code?: number; reason?: string }) => settle(errorForClose(event.code ?? 1006, event.reason ?? '', 'handshake'));

@@ -74,6 +74,7 @@ export function httpRoutes(server: () => E2E2Server, demo?: DemoPage) {
       }
       if (demo && request.method === 'GET') {
         if (url.pathname === '/demo/config.json') return json(response, 200, demo.config());
+        if (url.pathname === '/favicon.ico') return void response.writeHead(204).end();
         const entry = STATIC[url.pathname];
         if (entry) {
           const content = await readFile(entry[0](demo.root));

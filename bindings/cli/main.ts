@@ -78,6 +78,10 @@ async function run(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A closed stdout (e2e2 demo | head) ends the command quietly, like other Unix tools.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
   try {
     const code = await run(argv);
     process.exitCode = code;
