@@ -10,7 +10,7 @@
  */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { selfSignedEd25519 } from './tls-cert.js';
 
@@ -38,24 +38,8 @@ function attach(server: HttpServer): WebSocketServer {
 }
 
 async function listen(server: HttpServer): Promise<number> {
-  unrefServer(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
-}
-
-/**
- * Benchmark fixtures must not keep the process alive once the suites are done (the harness has no
- * teardown step): the listening socket and every accepted connection are unref'ed.
- */
-export function unrefServer(server: NetServer): void {
-  server.unref();
-  server.on('connection', (socket: Socket) => socket.unref());
-  server.on('secureConnection', (socket: Socket) => socket.unref());
-}
-
-/** The same for a client WebSocket of the `ws` package, once open. */
-export function unrefWs(ws: WebSocket): void {
-  (ws as unknown as { _socket?: Socket })._socket?.unref();
 }
 
 function closer(server: HttpServer, wss: WebSocketServer): () => Promise<void> {
@@ -93,10 +77,7 @@ export function openWs(server: BaselineServer): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(server.url, server.clientOptions);
     ws.binaryType = 'nodebuffer';
-    ws.once('open', () => {
-      unrefWs(ws);
-      resolve(ws);
-    });
+    ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
 }

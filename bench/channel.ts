@@ -12,20 +12,12 @@
  *     (the baseline) and TLS_AES_128_GCM_SHA256, and plain ws:// as the ceiling.
  */
 import type { Case } from './harness.js';
-import { closeWs, openWs, sendBatchWs, startWsServer, startWssServer, unrefServer, unrefWs, type BaselineServer } from './channel-baselines.js';
+import { closeWs, openWs, sendBatchWs, startWsServer, startWssServer, type BaselineServer } from './channel-baselines.js';
 import { connect } from '../bindings/channel/node.js';
 import { createServer, type E2E2Server } from '../bindings/channel/server.js';
 import type { Channel } from '../bindings/channel/channel.js';
 import { generateApiKey } from '../bindings/e2e2/api-key.js';
-import { WebSocket } from 'ws';
-
-/** `ws` with the channel's settings, whose TCP socket does not keep the process alive (no teardown hook in the harness). */
-class UnrefWebSocket extends WebSocket {
-  constructor(url: string) {
-    super(url, { perMessageDeflate: false, maxPayload: 65535 });
-    this.once('open', () => unrefWs(this));
-  }
-}
+import type { WebSocket } from 'ws';
 
 const SYNC = Uint8Array.of(0x2a);
 
@@ -39,31 +31,29 @@ export async function startE2e2BenchServer(): Promise<{ server: E2E2Server; apiK
     port: 0,
     maxPendingHandshakes: 4096,
     onChannel(channel) {
-      // (accepted sockets are unref'ed by unrefServer below)
       channel.on('message', (data) => {
         if (data.length === 1 && channel.writable) channel.send(SYNC);
       });
     },
   });
-  unrefServer(server.httpServer);
   return { server, apiKey: key.token };
 }
 
-/** Send `count` messages of `payload` with write(), then the sync message, and wait for the answer. */
-export function sendBatchE2e2(channel: Channel, payload: Uint8Array, count: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const offMessage = channel.on('message', () => {
-      offMessage();
-      offClose();
-      resolve();
-    });
-    const offClose = channel.on('close', () => {
-      offMessage();
-      reject(new Error('e2e2 bench channel closed'));
-    });
-    for (let i = 0; i < count; i++) channel.write(payload);
-    channel.send(SYNC);
+/** A sender for one channel: `count` messages of `payload` with write(), then the sync message; resolves on the answer. */
+export function batchSenderE2e2(channel: Channel): (payload: Uint8Array, count: number) => Promise<void> {
+  let pending: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  channel.on('message', () => {
+    const p = pending;
+    pending = undefined;
+    p?.resolve();
   });
+  void channel.closed.then(() => pending?.reject(new Error('e2e2 bench channel closed')));
+  return (payload, count) =>
+    new Promise<void>((resolve, reject) => {
+      pending = { resolve, reject };
+      for (let i = 0; i < count; i++) channel.write(payload);
+      channel.send(SYNC);
+    });
 }
 
 interface Fixtures {
@@ -96,7 +86,7 @@ export async function channelCases(): Promise<Case[]> {
       {
         name: 'e2e2',
         fn: async () => {
-          const channel = await connect(url, { apiKey, WebSocket: UnrefWebSocket });
+          const channel = await connect(url, { apiKey });
           await channel.close();
         },
       },
@@ -110,7 +100,8 @@ export async function channelCases(): Promise<Case[]> {
   };
 
   // Long-lived connections for the throughput cases.
-  const channel = await connect(url, { apiKey, WebSocket: UnrefWebSocket });
+  const channel = await connect(url, { apiKey });
+  const sendE2e2 = batchSenderE2e2(channel);
   const sockets: Record<'chacha' | 'aes' | 'ws', WebSocket> = {
     chacha: await openWs(f.chacha),
     aes: await openWs(f.aes),
@@ -125,7 +116,7 @@ export async function channelCases(): Promise<Case[]> {
       bytes,
       batch,
       contenders: [
-        { name: 'e2e2', fn: () => sendBatchE2e2(channel, payload, batch) },
+        { name: 'e2e2', fn: () => sendE2e2(payload, batch) },
         { name: 'wss:// TLS_CHACHA20_POLY1305_SHA256', baseline: true, fn: () => sendBatchWs(sockets.chacha, payload, batch) },
         { name: 'wss:// TLS_AES_128_GCM_SHA256', fn: () => sendBatchWs(sockets.aes, payload, batch) },
         { name: 'ws:// (no security)', fn: () => sendBatchWs(sockets.ws, payload, batch) },
@@ -133,5 +124,35 @@ export async function channelCases(): Promise<Case[]> {
     };
   };
 
-  return [connections, throughput(1024, 256), throughput(65536, 16)];
+  const teardown = async () => {
+    await channel.close();
+    for (const ws of Object.values(sockets)) await closeWs(ws);
+    await f.e2e2.server.close();
+    await Promise.all([f.ws.close(), f.chacha.close(), f.aes.close()]);
+  };
+  return withTeardown([connections, throughput(1024, 256), throughput(65536, 16)], teardown);
+}
+
+/**
+ * The harness has no teardown step, and open servers would keep the process alive: the cases
+ * array's iterator runs `teardown` when runSuite asks it for the case after the last one.
+ */
+function withTeardown(cases: Case[], teardown: () => Promise<void>): Case[] {
+  const iterate = cases[Symbol.iterator].bind(cases);
+  Object.defineProperty(cases, Symbol.iterator, {
+    value: () => {
+      const inner = iterate();
+      return {
+        next() {
+          const step = inner.next();
+          if (step.done) void teardown();
+          return step;
+        },
+        [Symbol.iterator]() {
+          return this;
+        },
+      };
+    },
+  });
+  return cases;
 }
