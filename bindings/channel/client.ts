@@ -64,7 +64,8 @@ interface WhatwgEvents {
   close(code?: number, reason?: string): void;
 }
 
-function positiveInteger(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
+/** @internal An integer option in [1, max], or the default. */
+export function positiveInteger(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}`);
   return value;

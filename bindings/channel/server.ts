@@ -21,7 +21,7 @@ import { authenticationFailed } from '../noise/failures.js';
 import { HandshakeTimeoutError, InvalidArgumentError, MalformedMessageError, ServerBusyError } from '../errors.js';
 import { MAX_MESSAGE_BYTES } from '../e2e2/constants.js';
 import { Channel } from './channel.js';
-import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES } from './client.js';
+import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES, positiveInteger } from './client.js';
 import { CloseCode, closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import { KeyStore } from './keystore.js';
 import { keyStoreResolver } from './keys.js';
@@ -84,12 +84,6 @@ export interface ServerStats {
 export interface VerifiedRequest {
   channel: Channel;
   eapi: VerifiedEapi;
-}
-
-function positiveInteger(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}`);
-  return value;
 }
 
 export class E2E2Server {
