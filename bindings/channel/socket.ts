@@ -71,8 +71,26 @@ export function adaptSocket(ws: unknown): MessageSocket {
   return isNodeWs(ws) ? adaptNode(ws) : adaptWhatwg(ws as WhatwgWs);
 }
 
+/** The part of the TCP (or TLS) socket under a `ws` WebSocket that write batching uses. */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+const SEND_OPTIONS = { binary: true };
+
 function adaptNode(ws: NodeWs): MessageSocket {
   ws.binaryType = 'nodebuffer';
+  // Batch the frames sent in one synchronous run into one write: cork the TCP socket on the first
+  // send and uncork it in a microtask (what TLS does on its own; without it every record costs a
+  // syscall). `_socket` is the ws field holding the net.Socket; without it, frames go out one by one.
+  const raw = (ws as unknown as { _socket?: Partial<Corkable> })._socket;
+  const corkable = typeof raw?.cork === 'function' && typeof raw.uncork === 'function' ? (raw as Corkable) : undefined;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    corkable!.uncork();
+  };
   let pendingWrites = 0;
   let waiters: (() => void)[] = [];
   const wrote = () => {
@@ -87,8 +105,13 @@ function adaptNode(ws: NodeWs): MessageSocket {
     whatwg: false,
     send(bytes) {
       if (ws.readyState !== OPEN) return;
+      if (corkable && !corked) {
+        corked = true;
+        corkable.cork();
+        queueMicrotask(uncork);
+      }
       pendingWrites++;
-      ws.send(bytes, { binary: true }, wrote);
+      ws.send(bytes, SEND_OPTIONS, wrote);
     },
     close(code, reason) {
       if (ws.readyState < CLOSING) ws.close(code, reason);
