@@ -4,8 +4,10 @@
  * leftovers and short inputs run one block at a time in scalar code. Both compute the same value.
  *
  * Limb arithmetic: a product h_i * r_j with i + j = 5 + k sits at 2^(130 + 26k), and 2^130 = 5 mod p,
- * so it is added to limb k as h_i * (5 * r_j). Limbs stay below 2^27 between blocks, r_j < 2^26
- * and 5 * r_j < 2^29, so each product is < 2^56 and a sum of five < 2^59: no u64 overflows.
+ * so it is added to limb k as h_i * (5 * r_j). Between blocks the limbs are only partially carried
+ * but stay below 2^28 (with the message limb added), multipliers r_j (of r or r^2) stay below
+ * 2^26 + 2^7 and 5 * r_j below 2^28.4, so each product is < 2^57 and a sum of five < 2^60:
+ * no u64 overflows.
  *
  * Two-way SIMD (Horner's rule split in two): lane A absorbs blocks 1, 3, 5, ... and lane B blocks
  * 2, 4, 6, ..., each lane multiplying by r^2 per pair; the last pair multiplies lane A by r^2 and

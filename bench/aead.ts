@@ -4,14 +4,14 @@
  * transport messages. Every contender's output is checked against e2e2's before timing.
  *
  * Each op builds its cipher from key and nonce the way a per-record caller would (noble's instances are
- * single-use for encryption, node:crypto's are single-message). The functional e2e2 form used by the
- * Noise layer is measured as 'e2e2 (functional)'.
+ * single-use for encryption, node:crypto's are single-message). Every op returns a fresh array
+ * (ciphertext || tag, or plaintext), as each library does by default.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { chacha20poly1305 as nobleChaCha } from '@noble/ciphers/chacha.js';
 import sodium from 'libsodium-wrappers';
 import { ChaCha20Poly1305 as ChainsafeChaCha, newInstance } from '@chainsafe/as-chacha20poly1305';
-import { chacha20poly1305, chacha20poly1305Open, chacha20poly1305Seal } from '../bindings/crypto.js';
+import { chacha20poly1305 } from '../bindings/crypto.js';
 import { batchFor, sizeLabel, type Case, type Contender } from './harness.js';
 
 const SIZES = [64, 1024, 16_384, 65_536, 1_048_576];
@@ -48,7 +48,6 @@ export async function aeadCases(): Promise<Case[]> {
       group: 'chacha20poly1305 seal', size: sizeLabel(size), bytes: size, batch,
       contenders: checked(sealed, [
         ['e2e2', () => chacha20poly1305(key, nonce, aad).encrypt(plaintext)],
-        ['e2e2 (functional)', () => chacha20poly1305Seal(key, nonce, plaintext, aad)],
         ['@noble/ciphers', () => nobleChaCha(key, nonce, aad).encrypt(plaintext), true],
         ['libsodium-wrappers', () => sodium.crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, aad, null, nonce, key)],
         ['node:crypto', () => {
@@ -67,7 +66,6 @@ export async function aeadCases(): Promise<Case[]> {
       group: 'chacha20poly1305 open', size: sizeLabel(size), bytes: size, batch,
       contenders: checked(plaintext, [
         ['e2e2', () => chacha20poly1305(key, nonce, aad).decrypt(sealed)],
-        ['e2e2 (functional)', () => chacha20poly1305Open(key, nonce, sealed, aad)],
         ['@noble/ciphers', () => nobleChaCha(key, nonce, aad).decrypt(sealed), true],
         ['libsodium-wrappers', () => sodium.crypto_aead_chacha20poly1305_ietf_decrypt(null, sealed, aad, nonce, key)],
         ['node:crypto', () => {
