@@ -76,7 +76,7 @@ export async function hashCases(): Promise<Case[]> {
     sodium.crypto_auth_hmacsha256_update(state, ikm);
     const prk = sodium.crypto_auth_hmacsha256_final(state);
     const okm = new Uint8Array(length);
-    let previous = new Uint8Array(0);
+    let previous: Uint8Array = new Uint8Array(0);
     for (let offset = 0, i = 1; offset < length; offset += 32, i++) {
       const t = sodium.crypto_auth_hmacsha256_init(prk);
       sodium.crypto_auth_hmacsha256_update(t, previous);
