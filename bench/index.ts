@@ -7,6 +7,7 @@ import { runSuite, type Case } from './harness.js';
 type SuiteFactory = () => Promise<Case[]>;
 
 const suites: Record<string, () => Promise<SuiteFactory>> = {
+  hashes: async () => (await import('./hashes.js')).hashCases,
   aead: async () => (await import('./aead.js')).aeadCases,
 };
 
