@@ -9,12 +9,14 @@
  *   IO[len + 16, + aadLen)   associated data
  * so seal's output ciphertext || tag is the single range IO[0, len + 16).
  *
- * Key at AEAD_KEY, nonce at AEAD_NONCE; both are wiped by every operation that reads them.
+ * Key at AEAD_KEY, nonce at AEAD_NONCE; both are wiped by every operation that reads them. Inputs
+ * left in IO (tag, AAD; the whole message when an open fails) are wiped here; outputs (ciphertext
+ * || tag, plaintext) stay for the bindings to copy out and wipe.
  * Constant-time: ChaCha20 and Poly1305 are (see their files); the tag comparison ORs the XOR of
  * all 16 bytes with no early exit; the only branch on secret-derived data is "decrypt or not"
  * after verification, whose outcome the caller learns anyway.
  */
-import { IO } from './memory';
+import { IO, wipe } from './memory';
 import { CHACHA20_BLOCK_BYTES, CHACHA20_KEY_BYTES, CHACHA20_NONCE_BYTES, POLY1305_TAG_BYTES } from './constants';
 import { chachaInit, chachaKeystreamQuad, chachaWipeScratch, chachaXor, xorBytes } from './chacha20';
 import { POLY1305_CONTEXT_BYTES, polyBlocks, polyFinish, polyInit, polyUpdateMessage, polyUpdatePadded, polyWipeScratch } from './poly1305';
@@ -154,13 +156,14 @@ export function aeadSeal(len: usize, aadLen: usize): void {
   absorbAad(IO + len + POLY1305_TAG_BYTES, aadLen);
   sealInPlace(IO, len);
   finishTag(IO + len);
+  wipe(IO + len + POLY1305_TAG_BYTES, aadLen);
   wipeAll();
 }
 
 /**
  * Open IO[0, len) with the tag at IO[len, len + 16) and AAD at IO[len + 16, + aadLen).
- * Authenticates first; decrypts in place and returns 1 only if the tag matches, otherwise
- * returns 0 and leaves IO untouched.
+ * Authenticates first; decrypts in place and returns 1 only if the tag matches. Otherwise returns
+ * 0 without decrypting anything: no plaintext is ever computed, and IO is wiped.
  */
 export function aeadOpen(len: usize, aadLen: usize): i32 {
   begin();
@@ -168,7 +171,12 @@ export function aeadOpen(len: usize, aadLen: usize): i32 {
   absorbCiphertext(IO, len);
   finishTag(EXPECTED);
   const ok = tagsEqual(EXPECTED, IO + len);
-  if (ok) cipher(IO, len);
+  if (ok) {
+    cipher(IO, len);
+    wipe(IO + len, <usize>POLY1305_TAG_BYTES + aadLen);
+  } else {
+    wipe(IO, len + POLY1305_TAG_BYTES + aadLen);
+  }
   wipeAll();
   return ok;
 }
@@ -180,6 +188,8 @@ export function aeadOpen(len: usize, aadLen: usize): i32 {
 //         then if it returned 1: aeadStreamDecrypt*, aeadStreamEnd.
 // Between calls the keyed ChaCha20 state and the Poly1305 context stay in WASM memory; every
 // call wipes its scratch, and the last call of an operation (or a failed verify) wipes all.
+// MAC-only chunks (AAD, the first pass of an open) are wiped from IO by the call; en- and
+// decrypted chunks are outputs, copied out of IO by the bindings, which wipe IO at the end.
 
 /** Key a streamed operation from AEAD_KEY and AEAD_NONCE (both wiped). */
 export function aeadStreamBegin(): void {
@@ -190,6 +200,7 @@ export function aeadStreamBegin(): void {
 /** MAC an AAD chunk IO[0, len) (a multiple of 16 unless it is the last). */
 export function aeadStreamAad(len: usize): void {
   absorbAad(IO, len);
+  wipe(IO, len);
   wipeScratch();
 }
 
@@ -211,6 +222,7 @@ export function aeadStreamSealFinal(): void {
 /** MAC a ciphertext chunk IO[0, len) (first pass of a streamed open). */
 export function aeadStreamMac(len: usize): void {
   absorbCiphertext(IO, len);
+  wipe(IO, len);
   wipeScratch();
 }
 
@@ -250,10 +262,11 @@ export function chacha20Xor(counter: u32, len: usize): void {
   wipeAll();
 }
 
-/** Poly1305 (§2.5) of IO[0, len) with the one-time key at AEAD_KEY (32 bytes); tag to AEAD_TAG. */
+/** Poly1305 (§2.5) of IO[0, len) (wiped) with the one-time key at AEAD_KEY (32 bytes); tag to AEAD_TAG. */
 export function poly1305Mac(len: usize): void {
   polyInit(POLY, AEAD_KEY);
   polyUpdateMessage(POLY, IO, len);
+  wipe(IO, len);
   polyFinish(POLY, EXPECTED);
   const tag0 = load<u64>(EXPECTED, 0), tag1 = load<u64>(EXPECTED, 8);
   wipeAll();

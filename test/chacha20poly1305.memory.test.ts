@@ -1,7 +1,8 @@
 /**
  * Secrets do not outlive a call in WASM memory (DEVELOPERS.md security rules): after seal and open
  * (one-call and streamed, successful and failed) no copy of the key, the Poly1305 one-time key (§2.6)
- * or its clamped r limbs, the keystream, or a distinctive plaintext run is left anywhere in WASM memory.
+ * or its clamped r limbs, the keystream, or a distinctive plaintext run is left anywhere in WASM memory,
+ * and the I/O buffer every input and output passes through is all zero again.
  */
 import { describe, expect, it } from 'vitest';
 import { chacha20 as nobleChaCha20 } from '@noble/ciphers/chacha.js';
@@ -42,6 +43,10 @@ function expectAbsent(needles: Array<[string, Uint8Array]>, when: string): void 
   for (const [name, needle] of needles) {
     expect(memory.indexOf(Buffer.from(needle)), `${name} found in WASM memory after ${when}`).toBe(-1);
   }
+  // Every input and output passes through IO; each call leaves all of it zero.
+  const { addr } = core();
+  const io = memory.subarray(addr.IO!, addr.IO! + 65_536);
+  expect(io.findIndex((b) => b !== 0), `IO not wiped after ${when}`).toBe(-1);
 }
 
 /** A plaintext whose first and last 48 bytes are random marker runs, searched for afterwards. */

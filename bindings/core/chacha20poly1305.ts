@@ -98,8 +98,9 @@ function outputBuffer(output: Uint8Array | undefined, length: number): Uint8Arra
 
 /**
  * Streaming helpers, for messages (with their AAD) larger than IO. Each chunk is copied into IO and
- * `op(len)` runs on it; chunks are IO-sized except the last. IO is not wiped between chunks (the next
- * chunk overwrites it); the caller wipes it once at the end of the operation, in `finally`.
+ * `op(len)` runs on it; chunks are IO-sized except the last. MAC-only ops wipe their chunk in WASM;
+ * transformed chunks (outputs) are not wiped between chunks (the next chunk overwrites them): the
+ * caller wipes IO once at the end of the operation, in `finally`.
  */
 function absorbChunks(c: AeadCore, data: Uint8Array, op: Op): void {
   for (let offset = 0; offset < data.length; offset += IO_BUFFER_BYTES) {
@@ -129,18 +130,17 @@ function endStream(c: AeadCore): void {
 /**
  * Copy the inputs of one operation into WASM memory: key, nonce, and, when `data` (message or
  * ciphertext || tag, `n` being the message length) and AAD fit IO, the one-call layout of
- * assembly/aead.ts (data at IO[0], AAD after the 16-byte tag slot). Returns the IO bytes used, or
- * -1 when the operation must stream.
+ * assembly/aead.ts (data at IO[0], AAD after the 16-byte tag slot). Returns true when it did, or
+ * false when the operation must stream. WASM wipes the key, the nonce and the inputs it leaves in IO.
  */
-function loadInputs(c: AeadCore, key: Uint8Array, nonce: Uint8Array, data: Uint8Array, n: number, aad: Uint8Array): number {
+function loadInputs(c: AeadCore, key: Uint8Array, nonce: Uint8Array, data: Uint8Array, n: number, aad: Uint8Array): boolean {
   const { heap, io } = c;
   heap.set(key, c.key);
   heap.set(nonce, c.nonce);
-  const used = n + TAG + aad.length;
-  if (used > IO_BUFFER_BYTES) return -1;
+  if (n + TAG + aad.length > IO_BUFFER_BYTES) return false;
   heap.set(data, io);
   if (aad.length !== 0) heap.set(aad, io + n + TAG);
-  return used;
+  return true;
 }
 
 /**
@@ -153,13 +153,12 @@ function sealChecked(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, 
   const n = plaintext.length;
   const out = output === undefined ? undefined : outputBuffer(output, n + TAG);
   const { heap, io } = c;
-  const used = loadInputs(c, key, nonce, plaintext, n, aad);
-  if (used >= 0) {
+  if (loadInputs(c, key, nonce, plaintext, n, aad)) {
     c.seal(n, aad.length);
     let result: Uint8Array;
     if (out === undefined) result = heap.slice(io, io + n + TAG);
     else (result = out).set(heap.subarray(io, io + n + TAG));
-    heap.fill(0, io, io + used);
+    heap.fill(0, io, io + n + TAG);
     return result;
   }
   const result = out ?? new Uint8Array(n + TAG);
@@ -182,16 +181,13 @@ function openChecked(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad
   const n = sealed.length - TAG;
   const out = output === undefined ? undefined : outputBuffer(output, n);
   const { heap, io } = c;
-  const used = loadInputs(c, key, nonce, sealed, n, aad);
-  if (used >= 0) {
-    const ok = c.open(n, aad.length);
-    let result: Uint8Array | undefined;
-    if (ok === 1) {
-      if (out === undefined) result = heap.slice(io, io + n);
-      else (result = out).set(heap.subarray(io, io + n));
-    }
-    heap.fill(0, io, io + used);
-    if (result === undefined) throw new AuthenticationError(AUTH_FAILED, { cause: 'tag mismatch' });
+  if (loadInputs(c, key, nonce, sealed, n, aad)) {
+    // On failure WASM has computed no plaintext and wiped IO itself.
+    if (c.open(n, aad.length) !== 1) throw new AuthenticationError(AUTH_FAILED, { cause: 'tag mismatch' });
+    let result: Uint8Array;
+    if (out === undefined) result = heap.slice(io, io + n);
+    else (result = out).set(heap.subarray(io, io + n));
+    heap.fill(0, io, io + n);
     return result;
   }
   const ciphertext = sealed.subarray(0, n);
@@ -332,7 +328,6 @@ export function poly1305ForTestingOnly(key: Uint8Array, message: Uint8Array): Ui
   c.heap.set(key, c.key);
   c.heap.set(message, c.io);
   c.poly1305Mac(message.length);
-  c.heap.fill(0, c.io, c.io + message.length);
   const tag = c.heap.slice(c.tag, c.tag + TAG);
   c.heap.fill(0, c.tag, c.tag + TAG);
   return tag;
