@@ -298,6 +298,7 @@ export function chacha20poly1305Open(key: Uint8Array, nonce: Uint8Array, ciphert
 /**
  * Raw ChaCha20 (RFC 8439 §2.4) XOR of `data` starting at block `counter`. NOT part of the public API:
  * unauthenticated, for the §2.3/§2.4 and Appendix A.1/A.2 test vectors. `data` of at most 64 KiB.
+ * The 32-bit block counter wraps modulo 2^32 past 0xffffffff (noble refuses to); callers stay below.
  */
 export function chacha20ForTestingOnly(key: Uint8Array, nonce: Uint8Array, counter: number, data: Uint8Array): Uint8Array {
   assertKey(key);
