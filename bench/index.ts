@@ -7,7 +7,8 @@ import { runSuite, type Case } from './harness.js';
 type SuiteFactory = () => Promise<Case[]>;
 
 const suites: Record<string, () => Promise<SuiteFactory>> = {
-  symmetric: async () => (await import('./symmetric.js')).symmetricCases,
+  hashes: async () => (await import('./hashes.js')).hashCases,
+  aead: async () => (await import('./aead.js')).aeadCases,
   channel: async () => (await import('./channel.js')).channelCases,
 };
 
