@@ -6,3 +6,4 @@ export { IO } from './memory';
 export { SHA256_CTX, SHA256_OUT, sha256Digest, sha256Init, sha256Update, sha256Final } from './sha256';
 export { HMAC_KEY, HMAC_CTX, HMAC_OUT, hmacSha256, hmacInit, hmacUpdate, hmacFinal } from './hmac';
 export { HKDF_OUT, hkdfSha256, hkdfExpand } from './hkdf';
+export { X25519_SCALAR, X25519_POINT, X25519_OUT, x25519SharedSecret, x25519PublicKey } from './x25519';

@@ -6,4 +6,5 @@ export { ready } from './core/wasm.js';
 export { sha256, Sha256, type Sha256Function } from './core/sha256.js';
 export { hmac, Hmac, type HmacFunction } from './core/hmac.js';
 export { hkdf, extract, expand } from './core/hkdf.js';
+export { x25519, type X25519 } from './core/x25519.js';
 export * from './errors.js';
