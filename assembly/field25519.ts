@@ -15,7 +15,7 @@
  *
  * Exactness (the reason this is correct and not approximate). Doubles represent every integer below 2^53
  * exactly, so each product and sum here is exact while it stays below 2^53 units of its column weight.
- * "Carried" limbs satisfy |u_i| <= 2^(w_i - 1) + 2^13, w_i = off(i+1) - off(i) (22 or 21 bits). For inputs
+ * "Carried" limbs satisfy |u_i| <= 2^(w_i - 1) + 2^15, w_i = off(i+1) - off(i) (22 or 21 bits). For inputs
  * of at most twice that (a sum or difference of two carried elements, or a decoded input < 2^w_i), every
  * column of a product stays below 2^51 units; with three or four times it, below 2^52.2 and 2^53.
  * test/x25519-field-bounds.test.ts re-derives these bounds for every operation sequence that x25519.ts
@@ -64,6 +64,9 @@ const FIELD_CONSTANTS: usize = memory.data<u64>([
 ], 16);
 /** Byte offsets into FIELD_CONSTANTS. */
 const WRAP_AT: i32 = 192;
+/** Rounding constant of limb k at ROUNDING + 16 k (both lanes); the fold factor 19 * 2^-255 at FOLD. */
+export const ROUNDING: usize = FIELD_CONSTANTS;
+export const FOLD: usize = FIELD_CONSTANTS + <usize>WRAP_AT;
 const SPLIT_ROUND_AT: i32 = 208;
 const SPLIT_WRAP_AT: i32 = 304;
 

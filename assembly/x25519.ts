@@ -14,7 +14,8 @@
  */
 import { X25519_KEY_BYTES } from './constants';
 import {
-  FE2_BYTES, fe2Carry, fe2DecodeLane, fe2EncodeLane, fe2Invert, fe2Mul, fe2Sq, feMulSplit, feSplitPrepare, fieldWipe,
+  FE2_BYTES, FOLD, LIMB_OFFSETS, ROUNDING, fe2Carry, fe2DecodeLane, fe2EncodeLane, fe2Invert, fe2Mul, fe2Sq, feMulSplit, feSplitPrepare,
+  fieldWipe,
 } from './field25519';
 import { BASE_TABLE, EDWARDS_2D } from './x25519-table.generated';
 
@@ -65,16 +66,21 @@ const PLUS_MINUS: v128 = f64x2(1.0, -1.0);
 @inline function swapLanes(a: v128): v128 { return i64x2.shuffle(a, a, 1, 0); }
 
 /**
- * One ladder step for bit k_t, RFC 7748 §5 (after the cswap):
+ * One ladder step for bit k_t, RFC 7748 §5:
+ *   (x_2, x_3) = cswap(swap, x_2, x_3); (z_2, z_3) = cswap(swap, z_2, z_3);
  *   A = x_2 + z_2, AA = A^2, B = x_2 - z_2, BB = B^2, E = AA - BB, C = x_3 + z_3, D = x_3 - z_3,
  *   DA = D * A, CB = C * B, x_3 = (DA + CB)^2, z_3 = x_1 * (DA - CB)^2, x_2 = AA * BB, z_2 = E * (AA + a24 * E).
  * Lanes pair the independent operations: (AA, BB) one squaring, (DA, CB) one multiplication, the two squares of
  * DA +- CB one squaring, (x_2, z_2) one multiplication, and z_3 (no partner) a split-layout multiplication.
- * `mask` is all ones when (x_2, z_2) and (x_3, z_3) must be swapped first: lane swaps selected with v128.bitselect.
+ * The step reads the previous step's results where they were computed: x_2, z_2 in X2_Z2, x_3 in lane 0 of
+ * SQ_SUM_DIFF, z_3 in Z3_SPLIT (limb i in Z3_SPLIT[i mod 6], lane i / 6). `mask` is all ones when the pairs must be
+ * swapped: lane swaps selected with v128.bitselect, no branch.
  */
 function ladderStep(mask: v128): void {
   for (let i: usize = 0; i < FE2; i += 16) {
-    let x = v128.load(X + i), z = v128.load(Z + i);
+    const m = v128.load(X2_Z2 + i), h = v128.load(Z3_SPLIT + (i < 96 ? i : i - 96));
+    let x = i64x2.shuffle(m, v128.load(SQ_SUM_DIFF + i), 0, 2);           // (x_2, x_3)
+    let z = i < 96 ? i64x2.shuffle(m, h, 1, 2) : i64x2.shuffle(m, h, 1, 3); // (z_2, z_3); i is public
     x = v128.bitselect(swapLanes(x), x, mask); // cswap(swap, x_2, x_3)
     z = v128.bitselect(swapLanes(z), z, mask); // cswap(swap, z_2, z_3)
     const sum = f64x2.add(x, z), diff = f64x2.sub(x, z); // (A, C), (B, D)
@@ -88,23 +94,22 @@ function ladderStep(mask: v128): void {
     v128.store(SUM_DIFF + i, f64x2.add(swapLanes(w), f64x2.mul(w, PLUS_MINUS)));
   }
   fe2Sq(SQ_SUM_DIFF, SUM_DIFF); // (x_3, (DA - CB)^2)
+  // (AA, E) and (BB, AA + a24 E). a24 E is 2^17 times larger than a carried element: one round of carries
+  // (every limb at once, from the values before the round) brings it back under ~2x carried.
+  let carry = i64x2.splat(0);
   for (let i: usize = 0; i < FE2; i += 16) {
     const r = v128.load(SQ_AB + i), s = swapLanes(r);
     const e = f64x2.sub(r, s); // (E, -E)
     v128.store(AA_E + i, i64x2.shuffle(r, e, 0, 2));
-    v128.store(BB_AA_A24E + i, f64x2.add(s, f64x2.mul(e, NEG_A24)));
+    const v = f64x2.add(s, f64x2.mul(e, NEG_A24));
+    const round = v128.load(ROUNDING + i);
+    const c = f64x2.sub(f64x2.add(v, round), round);
+    v128.store(BB_AA_A24E + i, f64x2.add(f64x2.sub(v, c), carry));
+    carry = c;
   }
-  fe2Carry(BB_AA_A24E, BB_AA_A24E); // a24 E is 2^17 times larger than a carried element
+  v128.store(BB_AA_A24E, f64x2.add(v128.load(BB_AA_A24E), f64x2.mul(carry, v128.load(FOLD)))); // limb 11 folds into 0
   fe2Mul(X2_Z2, AA_E, BB_AA_A24E);  // (x_2, z_2)
   feMulSplit(Z3_SPLIT, SQ_SUM_DIFF, X1_SPLIT); // z_3 = x_1 (DA - CB)^2
-  for (let i: usize = 0; i < FE2; i += 16) {
-    const m = v128.load(X2_Z2 + i);
-    v128.store(X + i, i64x2.shuffle(m, v128.load(SQ_SUM_DIFF + i), 0, 2));
-  }
-  for (let i: usize = 0; i < 96; i += 16) {
-    v128.store(Z + i, i64x2.shuffle(v128.load(X2_Z2 + i), v128.load(Z3_SPLIT + i), 1, 2));
-    v128.store(Z + 96 + i, i64x2.shuffle(v128.load(X2_Z2 + 96 + i), v128.load(Z3_SPLIT + i), 1, 3));
-  }
 }
 
 /** RFC 7748 §5 decodeScalar25519: clear bits 0, 1, 2 and 255, set bit 254. */
@@ -128,11 +133,14 @@ function isZero32(p: usize): i32 {
  */
 export function x25519SharedSecret(): i32 {
   clampScalar();
-  memory.fill(X, 0, 2 * FE2);
-  fe2DecodeLane(X, X25519_POINT, 1); // x_3 = u
-  store<f64>(X, 1.0);                // x_2 = 1
-  store<f64>(Z, 1.0, 8);             // z_2 = 0, z_3 = 1
-  feSplitPrepare(X1_SPLIT, X);       // x_1 = u
+  // Initial state (RFC 7748 §5): x_1 = u, x_2 = 1, z_2 = 0, x_3 = u, z_3 = 1, where ladderStep reads it.
+  memory.fill(LADDER, 0, LADDER_BYTES);
+  fe2DecodeLane(SQ_SUM_DIFF, X25519_POINT, 0);
+  fe2Carry(SQ_SUM_DIFF, SQ_SUM_DIFF); // u balanced like a product's output (limbs were < 2^w, now < 2^(w-1))
+  store<f64>(X2_Z2, 1.0);             // x_2 = 1, z_2 = 0
+  store<f64>(Z3_SPLIT, 1.0);          // z_3 = 1 (limb 0)
+  for (let i: usize = 0; i < FE2; i += 16) v128.store(X + i, swapLanes(v128.load(SQ_SUM_DIFF + i)));
+  feSplitPrepare(X1_SPLIT, X);        // x_1 = u (read from lane 1)
   let swap: i64 = 0;
   for (let t = 254; t >= 0; t--) {
     // k_t; the address depends on t only.
@@ -141,9 +149,12 @@ export function x25519SharedSecret(): i32 {
     ladderStep(i64x2.splat(0 - swap));
     swap = bit;
   }
+  // Final cswap(swap, ...) and x_2, z_2 into lane 0 of X and Z.
   const mask = i64x2.splat(0 - swap);
   for (let i: usize = 0; i < FE2; i += 16) {
-    const x = v128.load(X + i), z = v128.load(Z + i);
+    const m = v128.load(X2_Z2 + i), h = v128.load(Z3_SPLIT + (i < 96 ? i : i - 96));
+    const x = i64x2.shuffle(m, v128.load(SQ_SUM_DIFF + i), 0, 2);
+    const z = i < 96 ? i64x2.shuffle(m, h, 1, 2) : i64x2.shuffle(m, h, 1, 3);
     v128.store(X + i, v128.bitselect(swapLanes(x), x, mask));
     v128.store(Z + i, v128.bitselect(swapLanes(z), z, mask));
   }
@@ -165,7 +176,7 @@ export function x25519SharedSecret(): i32 {
 // [k]B = 16 (lane 0) + (lane 1). Points are extended coordinates (X : Y : Z : T), x = X/Z, y = Y/Z, xy = T/Z
 // (Hisil, Wong, Carter, Dawson 2008); the formulas are complete on edwards25519.
 
-const EDWARDS_BYTES: i32 = 19 * FE2_BYTES + 2 * 96 + 64;
+const EDWARDS_BYTES: i32 = 19 * FE2_BYTES + FE2_BYTES + 64;
 const EDWARDS: usize = memory.data(EDWARDS_BYTES, 16);
 /** Accumulator P (lane 0: odd digits, lane 1: even digits). */
 const PX: usize = EDWARDS;
@@ -191,9 +202,9 @@ const TG: usize = EDWARDS + 16 * FE2;
 const TH: usize = EDWARDS + 17 * FE2;
 /** (2d, 2) for the final addition. */
 const K2D_2: usize = EDWARDS + 18 * FE2;
-/** The two selected entries as bytes (lane 0, lane 1), and the 64 signed digits. */
+/** The two selected entries as 64-bit words, interleaved by lane (12 v128), and the 64 signed digits. */
 const SELECTED: usize = EDWARDS + 19 * FE2;
-const DIGITS: usize = SELECTED + 2 * 96;
+const DIGITS: usize = SELECTED + FE2;
 
 /** Table geometry. */
 const ENTRY_BYTES: usize = 96;
@@ -223,18 +234,17 @@ function recodeScalar(): void {
 }
 
 /**
- * Load |e| 256^j B from row j into lane `lane`-selected bytes, for the digits of both lanes at once, negated where
- * e < 0 (y + x and y - x swap, 2dxy changes sign). Every entry of the row is read; masks keep one (or none, for
- * e = 0, giving the neutral element (1, 1, 0)).
+ * NYPX, NYMX, NXY2D = e0 256^j B in lane 0 and e1 256^j B in lane 1, from row j at `row`, e in [-8, 8]:
+ * the entry |e| (or the neutral element (1, 1, 0) for e = 0), negated where e < 0 (y + x and y - x swap,
+ * 2dxy changes sign). Constant-time: all 8 entries are read for both lanes and masks keep one.
  */
 function selectEntries(row: usize, e0: i32, e1: i32): void {
   const neg0 = <u32>e0 >> 31, neg1 = <u32>e1 >> 31;
   const abs0 = e0 - ((<i32>(0 - neg0) & e0) << 1), abs1 = e1 - ((<i32>(0 - neg1) & e1) << 1);
   // Neutral element (y + x = 1, y - x = 1, 2dxy = 0) when |e| = 0.
-  const zero0 = i64x2.splat(eqMask(abs0, 0)), zero1 = i64x2.splat(eqMask(abs1, 0));
-  const one = i64x2(1, 0);
-  let a0 = v128.and(one, zero0), a1 = i64x2.splat(0), a2 = v128.and(one, zero0), a3 = i64x2.splat(0), a4 = i64x2.splat(0), a5 = i64x2.splat(0);
-  let b0 = v128.and(one, zero1), b1 = i64x2.splat(0), b2 = v128.and(one, zero1), b3 = i64x2.splat(0), b4 = i64x2.splat(0), b5 = i64x2.splat(0);
+  const one = v128.and(i64x2(1, 0), i64x2.splat(eqMask(abs0, 0))), oneB = v128.and(i64x2(1, 0), i64x2.splat(eqMask(abs1, 0)));
+  let a0 = one, a1 = i64x2.splat(0), a2 = one, a3 = i64x2.splat(0), a4 = i64x2.splat(0), a5 = i64x2.splat(0);
+  let b0 = oneB, b1 = i64x2.splat(0), b2 = oneB, b3 = i64x2.splat(0), b4 = i64x2.splat(0), b5 = i64x2.splat(0);
   for (let k = 0; k < 8; k++) {
     const entry = row + <usize>k * ENTRY_BYTES;
     const m0 = i64x2.splat(eqMask(abs0, k + 1)), m1 = i64x2.splat(eqMask(abs1, k + 1));
@@ -245,19 +255,28 @@ function selectEntries(row: usize, e0: i32, e1: i32): void {
     b0 = v128.or(b0, v128.and(v0, m1)); b1 = v128.or(b1, v128.and(v1, m1)); b2 = v128.or(b2, v128.and(v2, m1));
     b3 = v128.or(b3, v128.and(v3, m1)); b4 = v128.or(b4, v128.and(v4, m1)); b5 = v128.or(b5, v128.and(v5, m1));
   }
-  v128.store(SELECTED, a0, 0); v128.store(SELECTED, a1, 16); v128.store(SELECTED, a2, 32);
-  v128.store(SELECTED, a3, 48); v128.store(SELECTED, a4, 64); v128.store(SELECTED, a5, 80);
-  v128.store(SELECTED, b0, 96); v128.store(SELECTED, b1, 112); v128.store(SELECTED, b2, 128);
-  v128.store(SELECTED, b3, 144); v128.store(SELECTED, b4, 160); v128.store(SELECTED, b5, 176);
-  fe2DecodeLane(NYPX, SELECTED, 0); fe2DecodeLane(NYMX, SELECTED + 32, 0); fe2DecodeLane(NXY2D, SELECTED + 64, 0);
-  fe2DecodeLane(NYPX, SELECTED + 96, 1); fe2DecodeLane(NYMX, SELECTED + 128, 1); fe2DecodeLane(NXY2D, SELECTED + 160, 1);
-  // -(x, y) = (-x, y): swap y + x and y - x, negate 2dxy (flip the sign bit: exact).
+  // Interleave the two lanes word by word: SELECTED + 16 (4 c + w) = (word w of coordinate c in lane 0, in lane 1).
+  v128.store(SELECTED, i64x2.shuffle(a0, b0, 0, 2), 0); v128.store(SELECTED, i64x2.shuffle(a0, b0, 1, 3), 16);
+  v128.store(SELECTED, i64x2.shuffle(a1, b1, 0, 2), 32); v128.store(SELECTED, i64x2.shuffle(a1, b1, 1, 3), 48);
+  v128.store(SELECTED, i64x2.shuffle(a2, b2, 0, 2), 64); v128.store(SELECTED, i64x2.shuffle(a2, b2, 1, 3), 80);
+  v128.store(SELECTED, i64x2.shuffle(a3, b3, 0, 2), 96); v128.store(SELECTED, i64x2.shuffle(a3, b3, 1, 3), 112);
+  v128.store(SELECTED, i64x2.shuffle(a4, b4, 0, 2), 128); v128.store(SELECTED, i64x2.shuffle(a4, b4, 1, 3), 144);
+  v128.store(SELECTED, i64x2.shuffle(a5, b5, 0, 2), 160); v128.store(SELECTED, i64x2.shuffle(a5, b5, 1, 3), 176);
+  // Decode both lanes at once. Every limb lies inside one 64-bit word (limbs 0-2 in word 0, 3-5 in 1, 6-8 in 2,
+  // 9-11 in 3); an integer v < 2^52 becomes a double exactly as (bits(2^52) | v) - 2^52.
   const neg = i64x2.replace_lane(i64x2.splat(0 - <i64>neg0), 1, 0 - <i64>neg1);
-  for (let i: usize = 0; i < FE2; i += 16) {
-    const ypx = v128.load(NYPX + i), ymx = v128.load(NYMX + i);
-    v128.store(NYPX + i, v128.bitselect(ymx, ypx, neg));
-    v128.store(NYMX + i, v128.bitselect(ypx, ymx, neg));
-    v128.store(NXY2D + i, v128.xor(v128.load(NXY2D + i), v128.and(neg, SIGN_BITS)));
+  const magic = i64x2.splat(0x4330000000000000);
+  for (let i: usize = 0; i < 12; i++) {
+    const at = <u32>load<u8>(LIMB_OFFSETS + i), width = <u32>load<u8>(LIMB_OFFSETS + i + 1) - at;
+    const word = SELECTED + ((<usize>at >> 6) << 4), shift = at & 63;
+    const mask = i64x2.splat((<i64>1 << width) - 1), weight = f64x2.splat(reinterpret<f64>(<u64>(1023 + at) << 52));
+    const ypx = f64x2.mul(f64x2.sub(v128.or(v128.and(i64x2.shr_u(v128.load(word, 0), shift), mask), magic), magic), weight);
+    const ymx = f64x2.mul(f64x2.sub(v128.or(v128.and(i64x2.shr_u(v128.load(word, 64), shift), mask), magic), magic), weight);
+    const xy2d = f64x2.mul(f64x2.sub(v128.or(v128.and(i64x2.shr_u(v128.load(word, 128), shift), mask), magic), magic), weight);
+    // -(x, y) = (-x, y): swap y + x and y - x, negate 2dxy (flip the sign bit: exact).
+    v128.store(NYPX + (i << 4), v128.bitselect(ymx, ypx, neg));
+    v128.store(NYMX + (i << 4), v128.bitselect(ypx, ymx, neg));
+    v128.store(NXY2D + (i << 4), v128.xor(xy2d, v128.and(neg, SIGN_BITS)));
   }
 }
 

@@ -8,6 +8,7 @@ type SuiteFactory = () => Promise<Case[]>;
 
 const suites: Record<string, () => Promise<SuiteFactory>> = {
   hashes: async () => (await import('./hashes.js')).hashCases,
+  x25519: async () => (await import('./x25519.js')).x25519Cases,
 };
 
 const filters = process.argv.slice(2);
