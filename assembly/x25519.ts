@@ -1,6 +1,7 @@
 /**
  * X25519, RFC 7748 §5: the Montgomery ladder for shared secrets, and a fixed-base Edwards25519 path for
- * public keys (X25519(k, 9)), both on the two-lane field arithmetic of field25519.ts.
+ * public keys (X25519(k, 9)), both on the two-lane field arithmetic of field25519.ts; the one division at the
+ * end of each (x / z) runs on one element in integer limbs (feDivideLane0).
  *
  * Exported API (one call per operation; inputs and outputs in static buffers):
  *   x25519SharedSecret(): X25519_OUT = X25519(X25519_SCALAR, X25519_POINT); returns 1 when the result is all zero.
@@ -14,7 +15,7 @@
  */
 import { X25519_KEY_BYTES } from './constants';
 import {
-  FE2_BYTES, FOLD, LIMB_OFFSETS, ROUNDING, fe2Carry, fe2DecodeLane, fe2EncodeLane, fe2Invert, fe2Mul, fe2Sq, feMulSplit, feSplitPrepare,
+  FE2_BYTES, FOLD, LIMB_OFFSETS, ROUNDING, fe2Carry, fe2DecodeLane, fe2Mul, fe2Sq, feDivideLane0, feMulSplit, feSplitPrepare,
   fieldWipe,
 } from './field25519';
 import { BASE_TABLE, EDWARDS_2D } from './x25519-table.generated';
@@ -33,7 +34,7 @@ const SCALAR: usize = memory.data(X25519_KEY_BYTES, 16);
 
 // ---------------------------------------------------------------- ladder state (secret-derived), one region
 
-const LADDER_BYTES: i32 = 12 * FE2_BYTES + 96 + 17 * 16;
+const LADDER_BYTES: i32 = 11 * FE2_BYTES + 96 + 17 * 16;
 const LADDER: usize = memory.data(LADDER_BYTES, 16);
 /** (x_2, x_3) and (z_2, z_3) of RFC 7748 §5, lane 0 and lane 1. */
 const X: usize = LADDER;
@@ -50,10 +51,8 @@ const SQ_SUM_DIFF: usize = LADDER + 7 * FE2;
 const AA_E: usize = LADDER + 8 * FE2;
 const BB_AA_A24E: usize = LADDER + 9 * FE2;
 const X2_Z2: usize = LADDER + 10 * FE2;
-/** 1 / z_2 (both lanes are inverted; lane 1 is discarded). */
-const INV_Z: usize = LADDER + 11 * FE2;
 /** z_3 = x_1 (DA - CB)^2 in the split layout (6 v128), and x_1 prepared for it (17 v128). */
-const Z3_SPLIT: usize = LADDER + 12 * FE2;
+const Z3_SPLIT: usize = LADDER + 11 * FE2;
 const X1_SPLIT: usize = Z3_SPLIT + 96;
 
 /** a24 = (486662 - 2) / 4 = 121665, RFC 7748 §5; as (0, -a24) so that lane 1 of BB_AA_A24E gets AA + a24 E. */
@@ -158,9 +157,7 @@ export function x25519SharedSecret(): i32 {
     v128.store(X + i, v128.bitselect(swapLanes(x), x, mask));
     v128.store(Z + i, v128.bitselect(swapLanes(z), z, mask));
   }
-  fe2Invert(INV_Z, Z);   // z_2^(p - 2)
-  fe2Mul(X, X, INV_Z);   // x_2 * z_2^(p - 2)
-  fe2EncodeLane(X25519_OUT, X, 0);
+  feDivideLane0(X25519_OUT, X, Z); // x_2 * z_2^(p - 2), encoded
   memory.fill(LADDER, 0, LADDER_BYTES);
   memory.fill(SCALAR, 0, X25519_KEY_BYTES);
   fieldWipe();
@@ -371,10 +368,8 @@ export function x25519PublicKey(): void {
     v128.store(TF + i, i64x2.shuffle(den, num, 0, 2)); // (F - H, F + H)
   }
   fe2Carry(TF, TF);
-  fe2Invert(TG, TF);                 // (1 / (F - H), unused)
   for (let i: usize = 0; i < FE2; i += 16) v128.store(TH + i, swapLanes(v128.load(TF + i))); // (F + H, F - H)
-  fe2Mul(TG, TH, TG);                // lane 0: (F + H) / (F - H)
-  fe2EncodeLane(X25519_OUT, TG, 0);
+  feDivideLane0(X25519_OUT, TH, TF); // (F + H) / (F - H), encoded
   memory.fill(EDWARDS, 0, EDWARDS_BYTES);
   memory.fill(SCALAR, 0, X25519_KEY_BYTES);
   fieldWipe();

@@ -108,8 +108,7 @@ describe('x25519 field arithmetic: exactness bounds', () => {
     a24.forEach((b, i) => expect(b).toBeLessThan(2.2 * 2 ** (WIDTH[i]! - 1))); // limb 0 takes 19x the top carry
     mul(aaE, a24); // (x_2, z_2)
     mul(sqSumDiff, x1); // z_3 = x_1 (DA - CB)^2, split layout: the same columns
-    // Final: 1 / z_2 by squarings and multiplications of carried values, then x_2 / z_2.
-    mul(CARRIED, CARRIED);
+    // x_2 / z_2 is encoded from these carried products and computed in integer limbs (next suite).
   });
 
   it('fixed-base path (x25519PublicKey): mixed additions, doublings, final addition', () => {
@@ -147,13 +146,51 @@ describe('x25519 field arithmetic: exactness bounds', () => {
     const cd = mul(tz, max(DECODED, SMALL));
     const ab2 = mul(add(p, p), add(p, p));
     const fh = add(add(cd, cd), add(ab2, ab2)); // F -+ H with F = D - C, H = B + A
-    const nd = carry(fh);
-    mul(nd, nd); // inversion and the last multiplication
+    carry(fh); // carried, then encoded for the integer inversion
   });
 
-  it('the inversion addition chain only multiplies carried values', () => {
-    let t = CARRIED;
-    for (let i = 0; i < 265; i++) t = mul(t, t);
-    expect(t).toEqual(CARRIED);
+});
+
+/**
+ * The inversion runs on one element in ref10's integer representation (feDivideLane0): 10 limbs of 26/25 bits,
+ * i64 products with g_j * 19 and f_odd * 2 folded in. Every column must stay below 2^63.
+ */
+describe('x25519 integer inversion (ref10 limbs): i64 bounds', () => {
+  const OFF10 = [0, 26, 51, 77, 102, 128, 153, 179, 204, 230, 255];
+  const W10 = OFF10.slice(1).map((o, i) => o - OFF10[i]!);
+
+  function columns10(f: Bound, g: Bound): Bound {
+    const out: Bound = [];
+    for (let k = 0; k < 10; k++) {
+      let sum = 0;
+      for (let i = 0; i < 10; i++) {
+        const folded = k - i < 0;
+        const j = folded ? k - i + 10 : k - i;
+        const excess = OFF10[i]! + OFF10[j]! - (folded ? 255 : 0) - OFF10[k]!; // 0, or 1 for odd i and odd j
+        sum += f[i]! * g[j]! * 2 ** excess * (folded ? 19 : 1);
+      }
+      if (sum >= 2 ** 63) throw new Error(`column ${k} may overflow i64`);
+      out.push(sum);
+    }
+    return out;
+  }
+  function carry10(h: Bound): Bound {
+    const b = [...h];
+    for (const k of [0, 4, 1, 5, 2, 6, 3, 7, 4, 8, 9, 0]) {
+      const carried = b[k]! / 2 ** W10[k]! + 0.5;
+      b[k] = Math.min(b[k]!, 2 ** (W10[k]! - 1));
+      if (k === 9) b[0]! += 19 * carried;
+      else b[k + 1]! += carried;
+    }
+    return b;
+  }
+
+  it('decoded inputs (< 2^26 / 2^25) and every product stay below 2^63 and inside ref10 input bounds', () => {
+    const decoded = W10.map((w) => 2 ** w);
+    let carried = carry10(columns10(decoded, decoded));
+    for (let i = 0; i < 4; i++) carried = carry10(columns10(carried, carried));
+    expect(log2Max(columns10(decoded, decoded))).toBeLessThan(60);
+    expect(log2Max(columns10(carried, decoded))).toBeLessThan(60);
+    carried.forEach((b, i) => expect(b).toBeLessThan(1.1 * 2 ** W10[i]!));
   });
 });
