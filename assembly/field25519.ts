@@ -352,48 +352,20 @@ export function feSplitPrepare(g: usize, x: usize): void {
  * in two chains per lane (0..2 and 3..5, then the wrap 5 -> 0 and one more round). f carried or 2x, x decoded.
  */
 export function feMulSplit(o: usize, f: usize, g: usize): void {
-  { // rows 0..2
-    const s0 = lane1(v128.load(f, 0)); const s1 = lane1(v128.load(f, 16)); const s2 = lane1(v128.load(f, 32));
-    const p9 = v128.load(g, 144), p10 = v128.load(g, 160), p11 = v128.load(g, 176), p12 = v128.load(g, 192), p13 = v128.load(g, 208), p14 = v128.load(g, 224), p15 = v128.load(g, 240), p16 = v128.load(g, 256);
-    v128.store(COLS, add(add(mul(s0, p11), mul(s1, p10)), mul(s2, p9)), 0);
-    v128.store(COLS, add(add(mul(s0, p12), mul(s1, p11)), mul(s2, p10)), 16);
-    v128.store(COLS, add(add(mul(s0, p13), mul(s1, p12)), mul(s2, p11)), 32);
-    v128.store(COLS, add(add(mul(s0, p14), mul(s1, p13)), mul(s2, p12)), 48);
-    v128.store(COLS, add(add(mul(s0, p15), mul(s1, p14)), mul(s2, p13)), 64);
-    v128.store(COLS, add(add(mul(s0, p16), mul(s1, p15)), mul(s2, p14)), 80);
+  // Rows of f in blocks of three; block b (rows 3b..3b+2) reads g[9 - 3b .. 16 - 3b].
+  let h0 = i64x2.splat(0), h1 = i64x2.splat(0), h2 = i64x2.splat(0), h3 = i64x2.splat(0), h4 = i64x2.splat(0), h5 = i64x2.splat(0);
+  for (let b: usize = 0; b < 192; b += 48) {
+    const s0 = lane1(v128.load(f + b, 0)), s1 = lane1(v128.load(f + b, 16)), s2 = lane1(v128.load(f + b, 32));
+    const q = g + 144 - b;
+    const q0 = v128.load(q, 0), q1 = v128.load(q, 16), q2 = v128.load(q, 32), q3 = v128.load(q, 48);
+    const q4 = v128.load(q, 64), q5 = v128.load(q, 80), q6 = v128.load(q, 96), q7 = v128.load(q, 112);
+    h0 = add(h0, add(add(mul(s0, q2), mul(s1, q1)), mul(s2, q0)));
+    h1 = add(h1, add(add(mul(s0, q3), mul(s1, q2)), mul(s2, q1)));
+    h2 = add(h2, add(add(mul(s0, q4), mul(s1, q3)), mul(s2, q2)));
+    h3 = add(h3, add(add(mul(s0, q5), mul(s1, q4)), mul(s2, q3)));
+    h4 = add(h4, add(add(mul(s0, q6), mul(s1, q5)), mul(s2, q4)));
+    h5 = add(h5, add(add(mul(s0, q7), mul(s1, q6)), mul(s2, q5)));
   }
-  { // rows 3..5
-    const s3 = lane1(v128.load(f, 48)); const s4 = lane1(v128.load(f, 64)); const s5 = lane1(v128.load(f, 80));
-    const p6 = v128.load(g, 96), p7 = v128.load(g, 112), p8 = v128.load(g, 128), p9 = v128.load(g, 144), p10 = v128.load(g, 160), p11 = v128.load(g, 176), p12 = v128.load(g, 192), p13 = v128.load(g, 208);
-    v128.store(COLS, add(add(add(v128.load(COLS, 0), mul(s3, p8)), mul(s4, p7)), mul(s5, p6)), 0);
-    v128.store(COLS, add(add(add(v128.load(COLS, 16), mul(s3, p9)), mul(s4, p8)), mul(s5, p7)), 16);
-    v128.store(COLS, add(add(add(v128.load(COLS, 32), mul(s3, p10)), mul(s4, p9)), mul(s5, p8)), 32);
-    v128.store(COLS, add(add(add(v128.load(COLS, 48), mul(s3, p11)), mul(s4, p10)), mul(s5, p9)), 48);
-    v128.store(COLS, add(add(add(v128.load(COLS, 64), mul(s3, p12)), mul(s4, p11)), mul(s5, p10)), 64);
-    v128.store(COLS, add(add(add(v128.load(COLS, 80), mul(s3, p13)), mul(s4, p12)), mul(s5, p11)), 80);
-  }
-  { // rows 6..8
-    const s6 = lane1(v128.load(f, 96)); const s7 = lane1(v128.load(f, 112)); const s8 = lane1(v128.load(f, 128));
-    const p3 = v128.load(g, 48), p4 = v128.load(g, 64), p5 = v128.load(g, 80), p6 = v128.load(g, 96), p7 = v128.load(g, 112), p8 = v128.load(g, 128), p9 = v128.load(g, 144), p10 = v128.load(g, 160);
-    v128.store(COLS, add(add(add(v128.load(COLS, 0), mul(s6, p5)), mul(s7, p4)), mul(s8, p3)), 0);
-    v128.store(COLS, add(add(add(v128.load(COLS, 16), mul(s6, p6)), mul(s7, p5)), mul(s8, p4)), 16);
-    v128.store(COLS, add(add(add(v128.load(COLS, 32), mul(s6, p7)), mul(s7, p6)), mul(s8, p5)), 32);
-    v128.store(COLS, add(add(add(v128.load(COLS, 48), mul(s6, p8)), mul(s7, p7)), mul(s8, p6)), 48);
-    v128.store(COLS, add(add(add(v128.load(COLS, 64), mul(s6, p9)), mul(s7, p8)), mul(s8, p7)), 64);
-    v128.store(COLS, add(add(add(v128.load(COLS, 80), mul(s6, p10)), mul(s7, p9)), mul(s8, p8)), 80);
-  }
-  { // rows 9..11
-    const s9 = lane1(v128.load(f, 144)); const s10 = lane1(v128.load(f, 160)); const s11 = lane1(v128.load(f, 176));
-    const p0 = v128.load(g, 0), p1 = v128.load(g, 16), p2 = v128.load(g, 32), p3 = v128.load(g, 48), p4 = v128.load(g, 64), p5 = v128.load(g, 80), p6 = v128.load(g, 96), p7 = v128.load(g, 112);
-    v128.store(COLS, add(add(add(v128.load(COLS, 0), mul(s9, p2)), mul(s10, p1)), mul(s11, p0)), 0);
-    v128.store(COLS, add(add(add(v128.load(COLS, 16), mul(s9, p3)), mul(s10, p2)), mul(s11, p1)), 16);
-    v128.store(COLS, add(add(add(v128.load(COLS, 32), mul(s9, p4)), mul(s10, p3)), mul(s11, p2)), 32);
-    v128.store(COLS, add(add(add(v128.load(COLS, 48), mul(s9, p5)), mul(s10, p4)), mul(s11, p3)), 48);
-    v128.store(COLS, add(add(add(v128.load(COLS, 64), mul(s9, p6)), mul(s10, p5)), mul(s11, p4)), 64);
-    v128.store(COLS, add(add(add(v128.load(COLS, 80), mul(s9, p7)), mul(s10, p6)), mul(s11, p5)), 80);
-  }
-  let h0 = v128.load(COLS, 0), h1 = v128.load(COLS, 16), h2 = v128.load(COLS, 32);
-  let h3 = v128.load(COLS, 48), h4 = v128.load(COLS, 64), h5 = v128.load(COLS, 80);
   let c: v128;
   const r = FIELD_CONSTANTS + SPLIT_ROUND_AT;
   // round 1: (0, 6) -> (1, 7), (3, 9) -> (4, 10)
