@@ -36,7 +36,7 @@ const SCALAR: usize = memory.data(X25519_KEY_BYTES, 16);
 
 const LADDER_BYTES: i32 = 11 * FE2_BYTES + 96 + 17 * 16;
 const LADDER: usize = memory.data(LADDER_BYTES, 16);
-/** (x_2, x_3) and (z_2, z_3) of RFC 7748 §5, lane 0 and lane 1. */
+/** (x_2, x_3) and (z_2, z_3) of RFC 7748 §5 after the final cswap (X holds x_1 in lane 1 during setup). */
 const X: usize = LADDER;
 const Z: usize = LADDER + FE2;
 /** (A, B) = (x_2 + z_2, x_2 - z_2) and (D, C) = (x_3 - z_3, x_3 + z_3). */
