@@ -21,10 +21,14 @@ export function usage(message: string): CliError {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+type HelpOption = { help: { type: 'boolean'; short: 'h' } };
+type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T & HelpOption; allowPositionals: boolean; strict: true }>>;
+
 /** parseArgs with errors turned into usage errors. */
-export function parse<T extends Options>(args: string[], options: T, allowPositionals = true) {
+export function parse<T extends Options>(args: string[], options: T, allowPositionals = true): Parsed<T> {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+    const help: HelpOption = { help: { type: 'boolean', short: 'h' } };
+    return parseArgs({ args, options: { ...options, ...help }, allowPositionals, strict: true }) as Parsed<T>;
   } catch (error) {
     throw usage((error as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
   }
