@@ -8,6 +8,7 @@ import { builtinModules } from 'node:module';
 const entries = {
   index: 'bindings/index.ts',
   crypto: 'bindings/crypto.ts',
+  noise: 'bindings/noise/index.ts',
 };
 
 const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws'];
