@@ -24,37 +24,55 @@ export function encodeFrame(message: Uint8Array): Uint8Array {
  * stream can no longer be trusted to be in sync.
  */
 export class FrameDecoder {
-  #buffer: Uint8Array = new Uint8Array(0);
+  /** Received bytes live in #buffer[#start, #end); the buffer grows by doubling (no quadratic copying on tiny chunks). */
+  #buffer: Uint8Array = new Uint8Array(256);
+  #start = 0;
+  #end = 0;
   #failed = false;
 
   /** Bytes received but not yet returned as a complete message. */
   get bufferedBytes(): number {
-    return this.#buffer.length;
+    return this.#end - this.#start;
   }
 
   push(chunk: Uint8Array): Uint8Array[] {
     if (!(chunk instanceof Uint8Array)) throw new InvalidArgumentError('chunk must be a Uint8Array');
     if (this.#failed) throw new MalformedMessageError('frame stream is out of sync after an earlier malformed frame');
-    let buffer = chunk;
-    if (this.#buffer.length > 0) {
-      buffer = new Uint8Array(this.#buffer.length + chunk.length);
-      buffer.set(this.#buffer);
-      buffer.set(chunk, this.#buffer.length);
-    }
+    this.#append(chunk);
     const messages: Uint8Array[] = [];
-    let offset = 0;
-    while (buffer.length - offset >= FRAME_HEADER_BYTES) {
-      const length = (buffer[offset]! << 8) | buffer[offset + 1]!;
+    const buffer = this.#buffer;
+    while (this.#end - this.#start >= FRAME_HEADER_BYTES) {
+      const length = (buffer[this.#start]! << 8) | buffer[this.#start + 1]!;
       if (length === 0) {
         this.#failed = true;
-        this.#buffer = new Uint8Array(0);
+        this.#start = this.#end = 0;
         throw new MalformedMessageError('frame of length 0');
       }
-      if (buffer.length - offset - FRAME_HEADER_BYTES < length) break;
-      messages.push(buffer.slice(offset + FRAME_HEADER_BYTES, offset + FRAME_HEADER_BYTES + length));
-      offset += FRAME_HEADER_BYTES + length;
+      if (this.#end - this.#start - FRAME_HEADER_BYTES < length) break;
+      const from = this.#start + FRAME_HEADER_BYTES;
+      messages.push(buffer.slice(from, from + length));
+      this.#start = from + length;
     }
-    this.#buffer = buffer.slice(offset);
+    if (this.#start === this.#end) this.#start = this.#end = 0;
     return messages;
+  }
+
+  #append(chunk: Uint8Array): void {
+    if (this.#end + chunk.length > this.#buffer.length) {
+      const pending = this.#end - this.#start;
+      if (pending + chunk.length <= this.#buffer.length) {
+        this.#buffer.copyWithin(0, this.#start, this.#end);
+      } else {
+        let capacity = this.#buffer.length * 2;
+        while (capacity < pending + chunk.length) capacity *= 2;
+        const grown = new Uint8Array(capacity);
+        grown.set(this.#buffer.subarray(this.#start, this.#end));
+        this.#buffer = grown;
+      }
+      this.#start = 0;
+      this.#end = pending;
+    }
+    this.#buffer.set(chunk, this.#end);
+    this.#end += chunk.length;
   }
 }
