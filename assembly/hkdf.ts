@@ -2,7 +2,7 @@
  * HKDF-SHA256, RFC 5869 §2.2 (Extract) and §2.3 (Expand), on the HMAC of hmac.ts.
  * Constant-time: the only branches are on lengths (salt, IKM, info, L), which are public.
  */
-import { IO } from './memory';
+import { IO, wipe } from './memory';
 import { HKDF_MAX_OUTPUT_BYTES, SHA256_DIGEST_BYTES } from './constants';
 import { HMAC_CONTEXT_BYTES, HMAC_KEY, hmacCtxFinal, hmacCtxInit, hmacCtxUpdate, hmacWipeScratch } from './hmac';
 
@@ -50,7 +50,7 @@ function wipeAll(): void {
 /**
  * One-shot HKDF: salt in HMAC_KEY[0, saltLen) (<= 64; an empty salt equals HashLen zeros, §2.2),
  * IKM at IO[0, ikmLen), info at IO[ikmLen, ikmLen + infoLen); OKM to HKDF_OUT[0, length).
- * Everything secret in WASM memory is wiped except HKDF_OUT, which the bindings copy and wipe.
+ * Inputs and everything derived are wiped except HKDF_OUT, which the bindings copy and wipe.
  */
 export function hkdfSha256(saltLen: usize, ikmLen: usize, infoLen: usize, length: usize): void {
   // Extract: PRK = HMAC(salt, IKM).
@@ -60,6 +60,7 @@ export function hkdfSha256(saltLen: usize, ikmLen: usize, infoLen: usize, length
   // Expand with PRK.
   hmacCtxInit(KEYED, BLOCK, SHA256_DIGEST_BYTES);
   expandFromKeyed(IO + ikmLen, infoLen, HKDF_OUT, length);
+  wipe(IO, ikmLen + infoLen);
   wipeAll();
 }
 
@@ -67,5 +68,6 @@ export function hkdfSha256(saltLen: usize, ikmLen: usize, infoLen: usize, length
 export function hkdfExpand(prkLen: usize, infoLen: usize, length: usize): void {
   hmacCtxInit(KEYED, HMAC_KEY, prkLen);
   expandFromKeyed(IO, infoLen, HKDF_OUT, length);
+  wipe(IO, infoLen);
   wipeAll();
 }

@@ -6,9 +6,9 @@
  *
  * An HMAC context is two SHA-256 contexts: inner (keyed with K0 ^ ipad) and outer (K0 ^ opad).
  */
-import { IO } from './memory';
+import { IO, wipe } from './memory';
 import { SHA256_BLOCK_BYTES, SHA256_CONTEXT_BYTES, SHA256_DIGEST_BYTES } from './constants';
-import { sha256CtxFinal, sha256CtxInit, sha256CtxUpdate, sha256WipeSchedule } from './sha256';
+import { sha256CtxFinal, sha256CtxInit, sha256CtxUpdate } from './sha256';
 
 /** Bytes in an HMAC context: inner then outer SHA-256 context. */
 export const HMAC_CONTEXT_BYTES: i32 = 2 * SHA256_CONTEXT_BYTES;
@@ -60,16 +60,16 @@ export function hmacCtxFinal(ctx: usize, out: usize): void {
 export function hmacWipeScratch(): void {
   memory.fill(PAD, 0, SHA256_BLOCK_BYTES);
   memory.fill(INNER, 0, SHA256_DIGEST_BYTES);
-  sha256WipeSchedule();
 }
 
 // ---------------------------------------------------------------- exported API
 
-/** One-shot: HMAC_OUT = HMAC(HMAC_KEY[0, keyLen), IO[0, msgLen)). Key, context and scratch are wiped. */
+/** One-shot: HMAC_OUT = HMAC(HMAC_KEY[0, keyLen), IO[0, msgLen)). Key, message, context and scratch are wiped. */
 export function hmacSha256(keyLen: usize, msgLen: usize): void {
   hmacCtxInit(HMAC_CTX, HMAC_KEY, keyLen);
   memory.fill(HMAC_KEY, 0, SHA256_BLOCK_BYTES);
   sha256CtxUpdate(HMAC_CTX, IO, msgLen);
+  wipe(IO, msgLen);
   hmacCtxFinal(HMAC_CTX, HMAC_OUT);
   memory.fill(HMAC_CTX, 0, HMAC_CONTEXT_BYTES);
   hmacWipeScratch();
@@ -82,9 +82,10 @@ export function hmacInit(keyLen: usize): void {
   hmacWipeScratch();
 }
 
-/** Streaming: absorb IO[0, len). The bindings save the context and wipe it after. */
+/** Streaming: absorb IO[0, len) and wipe IO. The bindings save the context and wipe it after. */
 export function hmacUpdate(len: usize): void {
   sha256CtxUpdate(HMAC_CTX, IO, len);
+  wipe(IO, len);
   hmacWipeScratch();
 }
 

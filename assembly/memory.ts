@@ -2,8 +2,9 @@
  * Static WASM memory: every buffer is reserved at compile time with `memory.data`,
  * so no allocator runs and no address ever depends on input (let alone on a secret).
  *
- * Ownership rule: bindings/ write inputs into these buffers, make one call, copy
- * results out, and wipe; assembly/ wipes every secret it derived before returning.
+ * Ownership rule: bindings/ write inputs into these buffers and make one call; before
+ * returning, assembly/ wipes its inputs and everything it derived, except the output buffer,
+ * which bindings/ copy out and then wipe (`takeBytes`).
  */
 import { IO_BUFFER_BYTES } from './constants';
 

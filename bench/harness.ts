@@ -1,7 +1,7 @@
 /**
  * Benchmark harness on tinybench. Every case runs all contenders in one process, side by side,
  * for several rounds with the order rotated each round (so no contender always runs first or
- * last on a noisy shared machine). Reported: the median over rounds of each round's median
+ * last on a noisy shared machine). Reported: the median over rounds of each round's mean
  * ops/s, the spread over rounds ((max - min) / median), and ratios to noble and to the best peer.
  *
  * Fast operations run `batch` times per sample so timer overhead stays below 1% of a sample.
@@ -78,7 +78,7 @@ export async function runCase(testCase: Case, options: RunOptions): Promise<Case
   const rounds = new Map<string, number[]>(testCase.contenders.map((c) => [c.name, []]));
   const rmes = new Map<string, number[]>(testCase.contenders.map((c) => [c.name, []]));
   for (let round = 0; round < options.rounds; round++) {
-    const bench = new Bench({ time: options.time, warmupTime: options.warmupTime });
+    const bench = new Bench({ time: options.time, warmupTime: options.warmupTime, timestampProvider: 'hrtimeNow' });
     const n = testCase.contenders.length;
     for (let i = 0; i < n; i++) {
       const contender = testCase.contenders[(i + round) % n]!;
@@ -89,7 +89,8 @@ export async function runCase(testCase: Case, options: RunOptions): Promise<Case
       const result = task.result;
       if (result.state === 'errored') throw new Error(`${testCase.group} ${testCase.size} ${task.name}: ${result.error.message}`);
       if (result.state !== 'completed') throw new Error(`${testCase.group} ${testCase.size} ${task.name}: ${result.state}`);
-      rounds.get(task.name)!.push((testCase.batch * 1000) / result.latency.p50);
+      // Mean over the round (total time / samples): unlike a per-sample median it is not quantized by the timer.
+      rounds.get(task.name)!.push((testCase.batch * 1000) / result.period);
       rmes.get(task.name)!.push(result.latency.rme);
     }
   }

@@ -7,7 +7,7 @@ import { runSuite, type Case } from './harness.js';
 type SuiteFactory = () => Promise<Case[]>;
 
 const suites: Record<string, () => Promise<SuiteFactory>> = {
-  symmetric: async () => (await import('./symmetric.js')).symmetricCases,
+  hashes: async () => (await import('./hashes.js')).hashCases,
 };
 
 const filters = process.argv.slice(2);

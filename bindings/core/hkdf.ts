@@ -4,7 +4,7 @@
  * The common case (salt <= 64 bytes, IKM and info within the I/O buffer) is one WASM call.
  */
 import { HKDF_MAX_OUTPUT_BYTES, IO_BUFFER_BYTES, SHA256_BLOCK_BYTES, SHA256_DIGEST_BYTES } from '../../assembly/constants.js';
-import { InvalidOutputLengthError } from '../errors.js';
+import { InvalidKeyLengthError, InvalidOutputLengthError } from '../errors.js';
 import { assertBytes } from './bytes.js';
 import { Hmac, assertSha256, hmac, loadHmacKey } from './hmac.js';
 import { sha256, takeBytes, type Sha256Function } from './sha256.js';
@@ -52,6 +52,8 @@ function expandStreaming(prk: Uint8Array, info: Uint8Array, length: number): Uin
 export function expand(hash: Sha256Function, prk: Uint8Array, info?: Uint8Array, length = SHA256_DIGEST_BYTES): Uint8Array {
   assertSha256(hash);
   assertBytes(prk, 'prk');
+  // §2.3: PRK is "a pseudorandom key of at least HashLen octets"; a shorter one is a misuse (noble rejects it too).
+  if (prk.length < SHA256_DIGEST_BYTES) throw new InvalidKeyLengthError(`prk must be at least ${SHA256_DIGEST_BYTES} bytes (RFC 5869 §2.3), got ${prk.length}`);
   const infoBytes = optionalBytes(info, 'info');
   assertOutputLength(length);
   if (infoBytes.length > IO_BUFFER_BYTES) return expandStreaming(prk, infoBytes, length);
@@ -60,7 +62,6 @@ export function expand(hash: Sha256Function, prk: Uint8Array, info?: Uint8Array,
   const prkLen = loadHmacKey(prk);
   heap.set(infoBytes, io);
   fn.hkdfExpand!(prkLen, infoBytes.length, length);
-  heap.fill(0, io, io + infoBytes.length);
   return takeBytes(addr.HKDF_OUT!, length);
 }
 
@@ -85,6 +86,5 @@ export function hkdf(hash: Sha256Function, ikm: Uint8Array, salt: Uint8Array | u
   heap.set(ikm, io);
   heap.set(infoBytes, io + ikm.length);
   fn.hkdfSha256!(saltBytes.length, ikm.length, infoBytes.length, length);
-  heap.fill(0, io, io + ikm.length + infoBytes.length);
   return takeBytes(addr.HKDF_OUT!, length);
 }

@@ -37,7 +37,6 @@ function hmacOneShot(hash: Sha256Function, key: Uint8Array, message: Uint8Array)
     const io = addr.IO!;
     heap.set(message, io);
     fn.hmacSha256!(keyLen, message.length);
-    heap.fill(0, io, io + message.length);
   } else {
     fn.hmacInit!(keyLen);
     streamThroughIo(message, fn.hmacUpdate!);

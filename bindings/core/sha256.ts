@@ -7,7 +7,7 @@ import { InvalidStateError } from '../errors.js';
 import { assertBytes } from './bytes.js';
 import { core } from './wasm.js';
 
-/** Copy `data` through the IO buffer chunk by chunk, calling `absorb(len)` for each chunk; wipes IO. */
+/** Copy `data` through the IO buffer chunk by chunk, calling `absorb(len)` for each chunk (which wipes IO). */
 export function streamThroughIo(data: Uint8Array, absorb: (len: number) => void): void {
   const { heap, addr } = core();
   const io = addr.IO!;
@@ -15,7 +15,6 @@ export function streamThroughIo(data: Uint8Array, absorb: (len: number) => void)
     const chunk = data.subarray(offset, offset + IO_BUFFER_BYTES);
     heap.set(chunk, io);
     absorb(chunk.length);
-    heap.fill(0, io, io + chunk.length);
   }
 }
 
@@ -34,7 +33,6 @@ function digestOneShot(msg: Uint8Array): Uint8Array {
     const io = addr.IO!;
     heap.set(msg, io);
     fn.sha256Digest!(msg.length);
-    heap.fill(0, io, io + msg.length);
   } else {
     fn.sha256Init!();
     streamThroughIo(msg, fn.sha256Update!);
