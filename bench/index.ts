@@ -8,6 +8,7 @@ type SuiteFactory = () => Promise<Case[]>;
 
 const suites: Record<string, () => Promise<SuiteFactory>> = {
   hashes: async () => (await import('./hashes.js')).hashCases,
+  protocol: async () => (await import('./protocol.js')).protocolCases,
 };
 
 const filters = process.argv.slice(2);

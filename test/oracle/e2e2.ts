@@ -94,8 +94,8 @@ export interface OracleHandshake {
   k3: OracleK3;
   client: { send: Cipher; receive: Cipher };
   server: { send: Cipher; receive: Cipher };
-  clientTrace: Party['s']['trace'];
-  serverTrace: Party['s']['trace'];
+  clientTrace: NonNullable<Party['s']['trace']>;
+  serverTrace: NonNullable<Party['s']['trace']>;
 }
 
 /** A complete handshake with fixed ephemerals; the server uses `serverSecret` (may differ from the client's). */
@@ -133,8 +133,8 @@ export function handshake(params: {
     k3: k3Of(k2, handshakeHash),
     client: { send: cs!, receive: cr! },
     server: { send: ss!, receive: sr! },
-    clientTrace: client.s.trace,
-    serverTrace: server.s.trace,
+    clientTrace: client.s.trace!,
+    serverTrace: server.s.trace!,
   };
 }
 

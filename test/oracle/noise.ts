@@ -94,14 +94,15 @@ export interface Symmetric {
   ck: Uint8Array;
   h: Uint8Array;
   c: Cipher;
-  trace: { op: string; ck: Uint8Array; h: Uint8Array; k: Uint8Array | null }[];
+  /** null when tracing is off (the benchmark's noble contender). */
+  trace: { op: string; ck: Uint8Array; h: Uint8Array; k: Uint8Array | null }[] | null;
 }
 
 function record(s: Symmetric, op: string): void {
-  s.trace.push({ op, ck: s.ck.slice(), h: s.h.slice(), k: s.c.k?.slice() ?? null });
+  s.trace?.push({ op, ck: s.ck.slice(), h: s.h.slice(), k: s.c.k?.slice() ?? null });
 }
 
-export function initializeSymmetric(): Symmetric {
+export function initializeSymmetric(trace = true): Symmetric {
   const name = new TextEncoder().encode(PROTOCOL_NAME);
   let h: Uint8Array;
   if (name.length <= 32) {
@@ -110,7 +111,7 @@ export function initializeSymmetric(): Symmetric {
   } else {
     h = sha256(name);
   }
-  const s: Symmetric = { ck: h.slice(), h, c: { k: null, n: 0n }, trace: [] };
+  const s: Symmetric = { ck: h.slice(), h, c: { k: null, n: 0n }, trace: trace ? [] : null };
   record(s, 'InitializeSymmetric');
   return s;
 }
@@ -164,8 +165,8 @@ export interface Party {
   re: Uint8Array | null;
 }
 
-export function initialize(initiator: boolean, prologue: Uint8Array, psk: Uint8Array, ephemeralPrivate: Uint8Array): Party {
-  const s = initializeSymmetric();
+export function initialize(initiator: boolean, prologue: Uint8Array, psk: Uint8Array, ephemeralPrivate: Uint8Array, trace = true): Party {
+  const s = initializeSymmetric(trace);
   mixHash(s, prologue, 'MixHash(prologue)');
   return { initiator, s, psk, e: { priv: ephemeralPrivate, pub: publicKeyOf(ephemeralPrivate) }, re: null };
 }
