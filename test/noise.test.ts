@@ -27,7 +27,7 @@ function pair(options: { psk?: Uint8Array; prologue?: Uint8Array; responderPsk?:
   ];
 }
 
-function complete(payload1 = new Uint8Array(0), payload2 = new Uint8Array(0)): { i: NoiseHandshake; r: NoiseHandshake; m1: Uint8Array; m2: Uint8Array; a: NoiseTransport; b: NoiseTransport } {
+function complete(payload1: Uint8Array = new Uint8Array(0), payload2: Uint8Array = new Uint8Array(0)): { i: NoiseHandshake; r: NoiseHandshake; m1: Uint8Array; m2: Uint8Array; a: NoiseTransport; b: NoiseTransport } {
   const [i, r] = pair();
   const m1 = i.writeMessage(payload1);
   r.readMessage(m1);

@@ -17,8 +17,9 @@ function publicKeyObject(raw: Uint8Array): KeyObject {
 
 export const nodePrimitives: Primitives = {
   generateEphemeral(): Ephemeral {
-    const { publicKey, privateKey } = generateKeyPairSync('x25519', { publicKeyEncoding: { format: 'jwk' } });
-    return { privateKey, publicKey: bytes(Buffer.from(publicKey.x!, 'base64url')) };
+    // The jwk public-key encoding is supported at runtime but missing from @types/node's overloads.
+    const pair = generateKeyPairSync('x25519', { publicKeyEncoding: { format: 'jwk' } } as unknown as Parameters<typeof generateKeyPairSync>[1]) as unknown as { publicKey: { x: string }; privateKey: KeyObject };
+    return { privateKey: pair.privateKey, publicKey: bytes(Buffer.from(pair.publicKey.x, 'base64url')) };
   },
   ephemeralFrom(privateKey, publicKey) {
     return { privateKey: createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64(privateKey), x: b64(publicKey) }, format: 'jwk' }), publicKey };
