@@ -106,11 +106,14 @@ function checkMessage(message: unknown, expected: number, name: string): asserts
 /**
  * The `e, ee, psk` steps of message 2 on `work` (both sides run the same code): MixHash(e),
  * MixKey(e) (Noise §9.2), K1 = deriveK1, K2 = deriveK2 (MixKey(K1), MixKeyAndHash(psk)).
+ * No encryption happens between these steps, so the cipher keys of the two MixKey calls are
+ * never used and not computed; the state after `psk` is exactly Noise's.
  * Returns K2 (owned by the caller).
  */
 function message2KeySchedule(work: SymmetricState, responderEphemeralPublic: Uint8Array, ourSecret: Uint8Array, theirPublic: Uint8Array, psk: Uint8Array, trace: CommonOptions['trace']): Uint8Array {
   work.mixHash(responderEphemeralPublic);
-  work.mixKey(responderEphemeralPublic);
+  // MixKey(e) (Noise §9.2); its cipher key is replaced by `psk` before any use, so only ck is computed.
+  work.mixKeyChainingKeyOnly(responderEphemeralPublic);
   const k1 = deriveK1(ourSecret, theirPublic);
   try {
     trace?.({ stage: 'K1', fingerprint: fingerprint(k1) });

@@ -113,9 +113,14 @@ export class SymmetricState {
     tempK.fill(0);
   }
 
-  /** ck = newChainingKey (owned). Used with `noiseHkdfFirst` when the second HKDF output would be discarded. */
-  replaceChainingKey(newChainingKey: Uint8Array): void {
-    this.#replaceChainingKey(newChainingKey);
+  /**
+   * MixKey(ikm) when its temp_k is replaced by a later MixKey/MixKeyAndHash before any
+   * encryption (message 2's `e` token, followed by `ee` and `psk`): only ck = HKDF(ck, ikm, 2)[0]
+   * is computed. The cipher key is left as it was; it is never used before being replaced, so the
+   * resulting state after the next key-setting step is identical to Noise's.
+   */
+  mixKeyChainingKeyOnly(inputKeyMaterial: Uint8Array): void {
+    this.#replaceChainingKey(noiseHkdfFirst(this.#ck, inputKeyMaterial));
   }
 
   #replaceChainingKey(ck: Uint8Array): void {
