@@ -8,7 +8,8 @@ import { createClientHandshake, createServerHandshake, deriveEapi, generateApiKe
 import { sessionSnapshotForTestingOnly } from '../bindings/e2e2/session.js';
 import { AUTHENTICATION_FAILED_MESSAGE } from '../bindings/noise/failures.js';
 import * as oracle from './oracle/e2e2.js';
-import { expectCode, hexOf, pseudoRandomBytes, utf8Of } from './oracle/harness.js';
+import { expectCode, hexOf, utf8Of } from './oracle/harness.js';
+import { bytesFromSeed } from './helpers/random.js';
 
 const KEY = generateApiKey();
 const NOW = 1_800_000_000_000;
@@ -63,7 +64,7 @@ describe('EAPI issue and verify (SPEC.md §8)', () => {
 
   it('parseEapiAuthorization exposes the claimed fields so a server can find the session first', async () => {
     const { client } = await pair();
-    const nonce = pseudoRandomBytes(16, 3);
+    const nonce = bytesFromSeed(3, 16);
     const header = client.issueEapi({ scope: 'a b', expiresAt: NOW + 10, index: 5 }).sign({ ...GET, timestamp: NOW, nonce });
     const parsed = parseEapiAuthorization(header);
     expect(parsed.sessionId).toBe(client.sessionId);

@@ -16,11 +16,12 @@ import { AUTHENTICATION_FAILED_MESSAGE } from '../bindings/noise/failures.js';
 import * as noise from './oracle/noise.js';
 import * as oracle from './oracle/e2e2.js';
 import { LOW_ORDER_POINTS } from './oracle/low-order.js';
-import { expectCode, expectCodeAsync, flipBit, hexOf, pseudoRandomBytes, utf8Of } from './oracle/harness.js';
+import { expectCode, expectCodeAsync, flipBit, hexOf, utf8Of } from './oracle/harness.js';
+import { bytesFromSeed } from './helpers/random.js';
 
 const KEY = generateApiKey();
-const CLIENT_EPH = pseudoRandomBytes(32, 11);
-const SERVER_EPH = pseudoRandomBytes(32, 12);
+const CLIENT_EPH = bytesFromSeed(11, 32);
+const SERVER_EPH = bytesFromSeed(12, 32);
 
 function client(options: Partial<Parameters<typeof createClientHandshake>[0]> = {}) {
   return createClientHandshake({ apiKey: KEY.token, fixedEphemeralPrivateKeyForTestingOnly: CLIENT_EPH, ...options });
@@ -121,7 +122,7 @@ describe('handshake (SPEC.md §5)', () => {
 
   it('the key id in message 1 is readable by anyone (public values only)', () => {
     const message1 = client().writeMessage1();
-    const eavesdropper = noise.initialize(false, oracle.prologueFor(new Uint8Array(0)), new Uint8Array(32), pseudoRandomBytes(32, 5));
+    const eavesdropper = noise.initialize(false, oracle.prologueFor(new Uint8Array(0)), new Uint8Array(32), bytesFromSeed(5, 32));
     expect(hexOf(noise.readMessage1(eavesdropper, message1))).toBe(KEY.keyId);
   });
 
@@ -233,7 +234,7 @@ describe('authentication failures are indistinguishable (SPEC.md §5.4)', () => 
   });
 
   it('offline guessing needs an active attacker: one who sent message 1 can test guesses against message 2 (why keys are 256-bit random)', async () => {
-    const attackerEph = pseudoRandomBytes(32, 66);
+    const attackerEph = bytesFromSeed(66, 32);
     const s = server();
     const attacker = createClientHandshake({ apiKey: { keyId: KEY.keyId, secret: generateApiKey().secret }, fixedEphemeralPrivateKeyForTestingOnly: attackerEph });
     const { message2 } = await s.respond(attacker.writeMessage1());

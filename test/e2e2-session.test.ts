@@ -8,11 +8,12 @@ import { sessionSnapshotForTestingOnly, setSessionNoncesForTestingOnly, type Ses
 import { AUTHENTICATION_FAILED_MESSAGE } from '../bindings/noise/failures.js';
 import * as noise from './oracle/noise.js';
 import * as oracle from './oracle/e2e2.js';
-import { expectCode, flipBit, hexOf, pseudoRandomBytes, utf8Of } from './oracle/harness.js';
+import { expectCode, flipBit, hexOf, utf8Of } from './oracle/harness.js';
+import { bytesFromSeed } from './helpers/random.js';
 
 const KEY = generateApiKey();
-const CLIENT_EPH = pseudoRandomBytes(32, 21);
-const SERVER_EPH = pseudoRandomBytes(32, 22);
+const CLIENT_EPH = bytesFromSeed(21, 32);
+const SERVER_EPH = bytesFromSeed(22, 32);
 
 async function sessions(options: { rekeyAfterRecords?: number } = {}): Promise<{ client: ClientSession; server: ServerSession; o: oracle.OracleHandshake }> {
   const c = createClientHandshake({ apiKey: KEY.token, fixedEphemeralPrivateKeyForTestingOnly: CLIENT_EPH, ...options });
@@ -37,7 +38,7 @@ describe('records (SPEC.md §7.1)', () => {
   it('seal/open both ways, byte-identical to the oracle; record = data + 17 bytes', async () => {
     const { client, server, o } = await sessions();
     for (const size of [0, 1, 100, 65518]) {
-      const data = pseudoRandomBytes(size, size + 1);
+      const data = bytesFromSeed(size + 1, size);
       const record = client.seal(data);
       expect(record.length).toBe(size + 17);
       expect(hexOf(record)).toBe(hexOf(oracle.sealRecord(o.client.send, 'data', data)));

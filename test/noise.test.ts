@@ -12,12 +12,13 @@ import { SymmetricState, noiseHkdf } from '../bindings/noise/symmetric-state.js'
 import { AUTHENTICATION_FAILED_MESSAGE } from '../bindings/noise/failures.js';
 import * as oracle from './oracle/noise.js';
 import { LOW_ORDER_POINTS } from './oracle/low-order.js';
-import { expectCode, flipBit, hexOf, pseudoRandomBytes, utf8Of } from './oracle/harness.js';
+import { expectCode, flipBit, hexOf, utf8Of } from './oracle/harness.js';
 import { FUZZ_RUNS } from './helpers/vectors.js';
+import { bytesFromSeed } from './helpers/random.js';
 
-const PSK = pseudoRandomBytes(32, 1);
-const I_EPH = pseudoRandomBytes(32, 2);
-const R_EPH = pseudoRandomBytes(32, 3);
+const PSK = bytesFromSeed(1, 32);
+const I_EPH = bytesFromSeed(2, 32);
+const R_EPH = bytesFromSeed(3, 32);
 
 function pair(options: { psk?: Uint8Array; prologue?: Uint8Array; responderPsk?: Uint8Array; responderPrologue?: Uint8Array } = {}): [NoiseHandshake, NoiseHandshake] {
   const psk = options.psk ?? PSK;
@@ -45,8 +46,8 @@ function snapshot(state: HandshakeState): string {
 describe('Noise primitives against the spec-text oracle', () => {
   it('HKDF (§4.3) equals the literal HMAC chain for 0, 32 and 33-byte input key material', () => {
     for (const n of [0, 32, 33]) {
-      const ck = pseudoRandomBytes(32, 10 + n);
-      const ikm = pseudoRandomBytes(n, 20 + n);
+      const ck = bytesFromSeed(10 + n, 32);
+      const ikm = bytesFromSeed(20 + n, n);
       expect(noiseHkdf(ck, ikm, 2).map(hexOf)).toEqual(oracle.HKDF(ck, ikm, 2).map(hexOf));
       expect(noiseHkdf(ck, ikm, 3).map(hexOf)).toEqual(oracle.HKDF(ck, ikm, 3).map(hexOf));
     }
@@ -61,7 +62,7 @@ describe('Noise primitives against the spec-text oracle', () => {
   });
 
   it('nonce encoding: 4 zero bytes then little-endian n (§12.3), checked at several counters', () => {
-    const key = pseudoRandomBytes(32, 4);
+    const key = bytesFromSeed(4, 32);
     for (const n of [0n, 1n, 255n, 256n, 0xffffffffn, 0x100000000n, 0x0123456789abcdefn, (1n << 64n) - 2n]) {
       const c = new CipherState();
       c.initializeKey(key);
@@ -73,7 +74,7 @@ describe('Noise primitives against the spec-text oracle', () => {
   });
 
   it('REKEY(k) is the first 32 bytes of ENCRYPT(k, 2^64-1, empty, zeros) (§4.2) and leaves n unchanged', () => {
-    const key = pseudoRandomBytes(32, 5);
+    const key = bytesFromSeed(5, 32);
     const c = new CipherState();
     c.initializeKey(key);
     c.setNonce(7n);
@@ -83,7 +84,7 @@ describe('Noise primitives against the spec-text oracle', () => {
   });
 
   it('nonce 2^64-1 is never used: after 2^64-2, encrypt and decrypt fail with ERR_NONCE_EXHAUSTED (§5.1)', () => {
-    const key = pseudoRandomBytes(32, 6);
+    const key = bytesFromSeed(6, 32);
     const sender = new CipherState();
     const receiver = new CipherState();
     sender.initializeKey(key);
@@ -99,7 +100,7 @@ describe('Noise primitives against the spec-text oracle', () => {
   });
 
   it('a failed decryption does not consume the nonce (§5.1)', () => {
-    const key = pseudoRandomBytes(32, 7);
+    const key = bytesFromSeed(7, 32);
     const s = new CipherState();
     const r = new CipherState();
     s.initializeKey(key);
@@ -132,7 +133,7 @@ describe('NNpsk2 handshake', () => {
     expect(m1.length).toBe(32 + 3 + 16);
     expect(m2.length).toBe(32 + 5 + 16);
     // Message 1's payload is encrypted, but under a key from public values only: anyone can read it.
-    const anyone = oracle.initialize(false, new Uint8Array(0), new Uint8Array(32), pseudoRandomBytes(32, 99));
+    const anyone = oracle.initialize(false, new Uint8Array(0), new Uint8Array(32), bytesFromSeed(99, 32));
     expect(hexOf(oracle.readMessage1(anyone, m1))).toBe(hexOf(utf8Of('abc')));
   });
 
@@ -272,7 +273,7 @@ describe('NNpsk2 negative paths (each asserts its code; each failure leaves the 
   });
 
   it('wrong PSK: the initiator fails on message 2 with ERR_AUTHENTICATION_FAILED', () => {
-    const [i, r] = pair({ responderPsk: pseudoRandomBytes(32, 77) });
+    const [i, r] = pair({ responderPsk: bytesFromSeed(77, 32) });
     r.readMessage(i.writeMessage());
     expectCode(() => i.readMessage(r.writeMessage()), 'ERR_AUTHENTICATION_FAILED', AUTHENTICATION_FAILED_MESSAGE);
   });

@@ -9,22 +9,9 @@ import { BenchProtocol, type Primitives } from '../bench/protocol/core.js';
 import { libsodiumPrimitives, sodium } from '../bench/protocol/libsodium.js';
 import { nodePrimitives } from '../bench/protocol/node.js';
 import { bytesOf, hexOf } from './oracle/harness.js';
+import type { E2E2Case } from './oracle/vector-types.js';
 
-interface Vector {
-  prologue: string;
-  apiKey: { keyId: string; secret: string };
-  clientEphemeralPrivate: string;
-  clientEphemeralPublic: string;
-  serverEphemeralPrivate: string;
-  serverEphemeralPublic: string;
-  message1: string;
-  message2: string;
-  sessionId: string;
-  k3: { exporter: string };
-  records: { from: 'client' | 'server'; type: string; data: string; record: string }[];
-}
-
-const basic = (JSON.parse(readFileSync(new URL('./vectors/e2e2-v1.json', import.meta.url), 'utf8')) as { cases: Vector[] }).cases[0]!;
+const basic = (JSON.parse(readFileSync(new URL('./vectors/e2e2-v1.json', import.meta.url), 'utf8')) as { cases: E2E2Case[] }).cases[0]!;
 
 describe.each([
   ['libsodium-wrappers-sumo', libsodiumPrimitives],

@@ -12,40 +12,7 @@ import { createClientHandshake, createServerHandshake, type Session } from '../b
 import * as noise from './oracle/noise.js';
 import * as oracle from './oracle/e2e2.js';
 import { bytesOf, hexOf } from './oracle/harness.js';
-
-interface E2E2Case {
-  name: string;
-  context: string;
-  prologue: string;
-  apiKey: { token: string; keyId: string; secret: string };
-  clientEphemeralPrivate: string;
-  clientEphemeralPublic: string;
-  serverEphemeralPrivate: string;
-  serverEphemeralPublic: string;
-  message1: string;
-  message2: string;
-  k1: string;
-  k2: string;
-  handshakeHash: string;
-  k3: { initiatorToResponder: string; responderToInitiator: string; exporter: string };
-  sessionId: string;
-  fingerprints: { k1: string; k2: string; k3: string };
-  trace: { op: string; ck: string; h: string; k: string | null }[];
-  records: { from: 'client' | 'server'; type: oracle.RecordType; data: string; key: string; nonce: number; record: string; keyAfter?: string }[];
-  eapis: { index: number; scope: string; expiresAt: number; secret: string; requests: { method: string; path: string; body: string; timestamp: number; nonce: string; signature: string; authorization: string }[] }[];
-}
-
-interface NoiseVector {
-  protocol_name: string;
-  init_prologue: string;
-  init_psks: string[];
-  init_ephemeral: string;
-  resp_prologue: string;
-  resp_psks: string[];
-  resp_ephemeral: string;
-  handshake_hash: string;
-  messages: { payload: string; ciphertext: string }[];
-}
+import type { E2E2Case, NoiseVector } from './oracle/vector-types.js';
 
 const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./vectors/${name}`, import.meta.url), 'utf8')) as T;
 const e2e2 = load<{ cases: E2E2Case[] }>('e2e2-v1.json');

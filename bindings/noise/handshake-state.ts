@@ -14,6 +14,7 @@
 import { x25519 } from '../core/x25519.js';
 import { InvalidArgumentError, InvalidKeyLengthError, InvalidStateError, MalformedMessageError, MessageTooLargeError, PayloadTooLargeError } from '../errors.js';
 import { DH_BYTES, MAX_MESSAGE_BYTES, PSK_BYTES, TAG_BYTES } from '../e2e2/constants.js';
+import { concatBytes } from '../e2e2/encoding.js';
 import type { CipherState } from './cipher-state.js';
 import { SymmetricState } from './symmetric-state.js';
 
@@ -153,7 +154,7 @@ export class HandshakeState {
       this.#e?.secretKey.fill(0);
       this.#e = generated;
     }
-    return concat(parts);
+    return concatBytes(...parts);
   }
 
   /** ReadMessage(message, payload_buffer) (§5.3). Returns the decrypted payload. */
@@ -248,16 +249,4 @@ export class HandshakeState {
     this.#fixedEphemeral?.fill(0);
     this.#disposed = true;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

@@ -2,6 +2,16 @@
 import { expect } from 'vitest';
 import { E2E2Error, type E2E2ErrorCode } from '../../bindings/errors.js';
 
+function checkError(thrown: unknown, code: E2E2ErrorCode, message?: string | RegExp): E2E2Error {
+  if (thrown === undefined) throw new Error(`expected ${code}, but nothing was thrown`);
+  expect(thrown).toBeInstanceOf(E2E2Error);
+  const error = thrown as E2E2Error;
+  expect(error.code).toBe(code);
+  if (typeof message === 'string') expect(error.message).toBe(message);
+  else if (message !== undefined) expect(error.message).toMatch(message);
+  return error;
+}
+
 /** Run `fn`, require it to throw an E2E2Error with `code` (and `message` when given); returns the error. */
 export function expectCode(fn: () => unknown, code: E2E2ErrorCode, message?: string | RegExp): E2E2Error {
   let thrown: unknown;
@@ -10,15 +20,7 @@ export function expectCode(fn: () => unknown, code: E2E2ErrorCode, message?: str
   } catch (error) {
     thrown = error;
   }
-  if (thrown === undefined) throw new Error(`expected ${code}, but nothing was thrown`);
-  expect(thrown).toBeInstanceOf(E2E2Error);
-  const error = thrown as E2E2Error;
-  expect(error.code).toBe(code);
-  if (message !== undefined) {
-    if (typeof message === 'string') expect(error.message).toBe(message);
-    else expect(error.message).toMatch(message);
-  }
-  return error;
+  return checkError(thrown, code, message);
 }
 
 /** Async variant of expectCode. */
@@ -29,15 +31,7 @@ export async function expectCodeAsync(fn: () => Promise<unknown>, code: E2E2Erro
   } catch (error) {
     thrown = error;
   }
-  if (thrown === undefined) throw new Error(`expected ${code}, but nothing was thrown`);
-  expect(thrown).toBeInstanceOf(E2E2Error);
-  const error = thrown as E2E2Error;
-  expect(error.code).toBe(code);
-  if (message !== undefined) {
-    if (typeof message === 'string') expect(error.message).toBe(message);
-    else expect(error.message).toMatch(message);
-  }
-  return error;
+  return checkError(thrown, code, message);
 }
 
 /** A copy of `bytes` with bit `bit` (0 = LSB of byte 0) flipped. */
@@ -50,16 +44,3 @@ export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
 export const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 export const bytesOf = (hexText: string): Uint8Array => new Uint8Array(Buffer.from(hexText, 'hex'));
 export const utf8Of = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'utf8'));
-
-/** Deterministic pseudo-random bytes (xorshift32) for bulk test inputs. */
-export function pseudoRandomBytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
