@@ -366,6 +366,7 @@ describe('handshake lifecycle and options', () => {
     expectCode(() => client({ fixedEphemeralPrivateKeyForTestingOnly: new Uint8Array(8) }), 'ERR_INVALID_KEY_LENGTH');
     expectCode(() => createServerHandshake({ resolveKey: 'nope' as unknown as () => undefined }), 'ERR_INVALID_ARGUMENT');
     expectCode(() => server({ eapiClockSkewMs: -1 }), 'ERR_INVALID_ARGUMENT');
+    expectCode(() => server({ eapiReplayCacheEntries: 0 }), 'ERR_INVALID_ARGUMENT');
     expectCode(() => createClientHandshake(undefined as unknown as { apiKey: string }), 'ERR_INVALID_ARGUMENT');
   });
 

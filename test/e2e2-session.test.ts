@@ -260,3 +260,30 @@ describe('byte-stream framing (SPEC.md §7.4)', () => {
     expect(encodeFrame(new Uint8Array(65535)).length).toBe(65537);
   });
 });
+
+describe('no key material left in WASM memory (DEVELOPERS.md: wipe after each call)', () => {
+  it('after a handshake, records both ways, a rekey and an EAPI signature, no key appears in WASM memory', async () => {
+    const { wasmMemorySnapshotForTestingOnly } = await import('../bindings/core/wasm.js');
+    const { containsBytes } = await import('./helpers/random.js');
+    const { client, server, o } = await established();
+    server.open(client.seal(utf8Of('data')));
+    client.open(server.rekey(utf8Of('rekeyed')));
+    const eapi = client.issueEapi({ scope: 's', expiresAt: 2 ** 40 });
+    const header = eapi.sign({ method: 'GET', path: '/', timestamp: 2 ** 40 - 1 });
+    server.verifyEapi({ authorization: header, method: 'GET', path: '/', now: 2 ** 40 - 1, requiredScope: 's' });
+    const heap = wasmMemorySnapshotForTestingOnly();
+    const secrets: [string, Uint8Array][] = [
+      ['API key secret', KEY.secret],
+      ['ephemeral private keys', CLIENT_EPH],
+      ['ephemeral private keys', SERVER_EPH],
+      ['K1', o.k1],
+      ['K2', o.k2],
+      ['K3 c1', o.k3.initiatorToResponder],
+      ['K3 c2', o.k3.responderToInitiator],
+      ['exporter', o.k3.exporter],
+      ['EAPI secret', eapi.secretForTestingOnly()],
+      ['server send key', sessionSnapshotForTestingOnly(server).sendKey as Uint8Array],
+    ];
+    for (const [name, secret] of secrets) expect(containsBytes(heap, secret), name).toBe(false);
+  });
+});

@@ -91,10 +91,10 @@ function checkRekeyAfter(value: number | undefined): number {
   throw new InvalidArgumentError('rekeyAfterRecords must be a positive integer or Infinity');
 }
 
-function checkPositiveInteger(value: number | undefined, fallback: number, name: string): number {
+function checkInteger(value: number | undefined, fallback: number, min: number, name: string): number {
   if (value === undefined) return fallback;
-  if (Number.isSafeInteger(value) && value >= 0) return value;
-  throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  if (Number.isSafeInteger(value) && value >= min) return value;
+  throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
 }
 
 function checkMessage(message: unknown, expected: number, name: string): asserts message is Uint8Array {
@@ -249,8 +249,8 @@ export class ServerHandshake {
     this.#prologue = buildPrologue(options.context);
     this.#rekeyAfterRecords = checkRekeyAfter(options.rekeyAfterRecords);
     this.#trace = options.trace;
-    this.#eapiClockSkewMs = checkPositiveInteger(options.eapiClockSkewMs, DEFAULT_EAPI_CLOCK_SKEW_MS, 'eapiClockSkewMs');
-    this.#eapiReplayCacheEntries = checkPositiveInteger(options.eapiReplayCacheEntries, DEFAULT_EAPI_REPLAY_CACHE_ENTRIES, 'eapiReplayCacheEntries');
+    this.#eapiClockSkewMs = checkInteger(options.eapiClockSkewMs, DEFAULT_EAPI_CLOCK_SKEW_MS, 0, 'eapiClockSkewMs');
+    this.#eapiReplayCacheEntries = checkInteger(options.eapiReplayCacheEntries, DEFAULT_EAPI_REPLAY_CACHE_ENTRIES, 1, 'eapiReplayCacheEntries');
     this.#fixedEphemeral = checkFixedEphemeral(options.fixedEphemeralPrivateKeyForTestingOnly);
   }
 
