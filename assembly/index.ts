@@ -6,3 +6,8 @@ export { IO } from './memory';
 export { SHA256_CTX, SHA256_OUT, sha256Digest, sha256Init, sha256Update, sha256Final } from './sha256';
 export { HMAC_KEY, HMAC_CTX, HMAC_OUT, hmacSha256, hmacInit, hmacUpdate, hmacFinal } from './hmac';
 export { HKDF_OUT, hkdfSha256, hkdfExpand } from './hkdf';
+export {
+  AEAD_KEY, AEAD_NONCE, AEAD_TAG, aeadSeal, aeadOpen,
+  aeadStreamBegin, aeadStreamAad, aeadStreamSeal, aeadStreamSealFinal, aeadStreamMac, aeadStreamVerify, aeadStreamDecrypt, aeadStreamEnd,
+  chacha20Xor, poly1305Mac,
+} from './aead';

@@ -8,6 +8,7 @@ type SuiteFactory = () => Promise<Case[]>;
 
 const suites: Record<string, () => Promise<SuiteFactory>> = {
   hashes: async () => (await import('./hashes.js')).hashCases,
+  aead: async () => (await import('./aead.js')).aeadCases,
   protocol: async () => (await import('./protocol.js')).protocolCases,
 };
 

@@ -6,4 +6,11 @@ export { ready } from './core/wasm.js';
 export { sha256, Sha256, type Sha256Function } from './core/sha256.js';
 export { hmac, Hmac, type HmacFunction } from './core/hmac.js';
 export { hkdf, extract, expand } from './core/hkdf.js';
+export {
+  chacha20poly1305,
+  chacha20poly1305Seal,
+  chacha20poly1305Open,
+  type ChaCha20Poly1305,
+  type ChaCha20Poly1305Function,
+} from './core/chacha20poly1305.js';
 export * from './errors.js';
