@@ -11,3 +11,4 @@ export {
   aeadStreamBegin, aeadStreamAad, aeadStreamSeal, aeadStreamSealFinal, aeadStreamMac, aeadStreamVerify, aeadStreamDecrypt, aeadStreamEnd,
   chacha20Xor, poly1305Mac,
 } from './aead';
+export { X25519_SCALAR, X25519_POINT, X25519_OUT, x25519SharedSecret, x25519PublicKey } from './x25519';

@@ -9,6 +9,7 @@ type SuiteFactory = () => Promise<Case[]>;
 const suites: Record<string, () => Promise<SuiteFactory>> = {
   hashes: async () => (await import('./hashes.js')).hashCases,
   aead: async () => (await import('./aead.js')).aeadCases,
+  x25519: async () => (await import('./x25519.js')).x25519Cases,
   protocol: async () => (await import('./protocol.js')).protocolCases,
 };
 

@@ -13,4 +13,5 @@ export {
   type ChaCha20Poly1305,
   type ChaCha20Poly1305Function,
 } from './core/chacha20poly1305.js';
+export { x25519, type X25519 } from './core/x25519.js';
 export * from './errors.js';

@@ -3,6 +3,9 @@
 import asc from 'assemblyscript/asc';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 
+// Precomputed tables (gitignored assembly/*.generated.ts) are generated first, so a fresh clone builds.
+await import('./gen-x25519-table.mjs');
+
 const root = new URL('../', import.meta.url);
 const { error, stderr } = await asc.main(['--config', 'asconfig.json', '--target', 'release'], {
   stdout: process.stdout,
