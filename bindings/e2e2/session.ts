@@ -110,21 +110,18 @@ class SessionCore {
 
   /** Encrypt one record of `type`; rekeys the sending key after REKEY records. */
   sealRecord(type: number, body: Uint8Array): Uint8Array {
+    // Application data is the caller's, not key material: the plaintext copy is not wiped.
     const plaintext = new Uint8Array(1 + body.length);
     plaintext[0] = type;
     plaintext.set(body, 1);
-    try {
-      const record = this.send.encryptWithAd(EMPTY, plaintext);
-      if (type === RECORD_TYPE_REKEY) {
-        this.send.rekey();
-        this.sentUnderKey = 0;
-      } else {
-        this.sentUnderKey += 1;
-      }
-      return record;
-    } finally {
-      plaintext.fill(0);
+    const record = this.send.encryptWithAd(EMPTY, plaintext);
+    if (type === RECORD_TYPE_REKEY) {
+      this.send.rekey();
+      this.sentUnderKey = 0;
+    } else {
+      this.sentUnderKey += 1;
     }
+    return record;
   }
 
   seal(data: Uint8Array, forceRekey: boolean): Uint8Array {
@@ -159,14 +156,11 @@ class SessionCore {
     }
     const type = plaintext[0];
     let result: OpenResult;
-    if (type === RECORD_TYPE_DATA) result = { type: 'data', data: plaintext.slice(1) };
-    else if (type === RECORD_TYPE_REKEY) result = { type: 'rekey', data: plaintext.slice(1) };
+    // `data` is a view of the freshly decrypted plaintext (no copy); nothing else refers to it.
+    if (type === RECORD_TYPE_DATA) result = { type: 'data', data: plaintext.subarray(1) };
+    else if (type === RECORD_TYPE_REKEY) result = { type: 'rekey', data: plaintext.subarray(1) };
     else if (type === RECORD_TYPE_CLOSE && plaintext.length === 1) result = { type: 'close' };
-    else {
-      plaintext.fill(0);
-      throw new MalformedMessageError(type === RECORD_TYPE_CLOSE ? 'close record with a body' : 'unknown record type');
-    }
-    plaintext.fill(0);
+    else throw new MalformedMessageError(type === RECORD_TYPE_CLOSE ? 'close record with a body' : 'unknown record type');
     // Commit only now: the record authenticated and is well formed.
     this.receive.advance();
     if (type === RECORD_TYPE_REKEY) this.receive.rekey();
