@@ -8,6 +8,7 @@ import { builtinModules } from 'node:module';
 const entries = {
   index: 'bindings/index.ts',
   crypto: 'bindings/crypto.ts',
+  noise: 'bindings/noise/index.ts',
   channel: 'bindings/channel-browser.ts',
   'channel-node': 'bindings/channel-node.ts',
   server: 'bindings/server.ts',

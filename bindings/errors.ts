@@ -81,6 +81,85 @@ export class InvalidStateError extends E2E2Error {
   readonly fault = 'lifecycle';
 }
 
+// ---------------------------------------------------------------- protocol (Noise layer and E2-E2 layer, SPEC.md §10)
+
+/** Bytes from the peer do not have the layout the protocol requires (length, record type, encoding). */
+export class MalformedMessageError extends E2E2Error {
+  static readonly code = 'ERR_MALFORMED_MESSAGE';
+  readonly code = 'ERR_MALFORMED_MESSAGE';
+  readonly fault = 'peer';
+}
+
+/** A received handshake message or record exceeds 65,535 bytes (Noise §3). */
+export class MessageTooLargeError extends E2E2Error {
+  static readonly code = 'ERR_MESSAGE_TOO_LARGE';
+  readonly code = 'ERR_MESSAGE_TOO_LARGE';
+  readonly fault = 'peer';
+}
+
+/** The caller asked to send more than fits in one message (65,535 bytes on the wire, Noise §3). */
+export class PayloadTooLargeError extends E2E2Error {
+  static readonly code = 'ERR_PAYLOAD_TOO_LARGE';
+  readonly code = 'ERR_PAYLOAD_TOO_LARGE';
+  readonly fault = 'caller';
+}
+
+/** An API key token, key id or secret is not in the E2-E2 format (SPEC.md §4); nothing weaker is accepted. */
+export class InvalidApiKeyError extends E2E2Error {
+  static readonly code = 'ERR_INVALID_API_KEY';
+  readonly code = 'ERR_INVALID_API_KEY';
+  readonly fault = 'caller';
+}
+
+/** A cipher's 64-bit nonce reached 2^64 - 1 (Noise §5.1): the session must end. */
+export class NonceExhaustedError extends E2E2Error {
+  static readonly code = 'ERR_NONCE_EXHAUSTED';
+  readonly code = 'ERR_NONCE_EXHAUSTED';
+  readonly fault = 'lifecycle';
+}
+
+/** The direction was closed by a close record (sent or received); no more records that way. */
+export class SessionClosedError extends E2E2Error {
+  static readonly code = 'ERR_SESSION_CLOSED';
+  readonly code = 'ERR_SESSION_CLOSED';
+  readonly fault = 'lifecycle';
+}
+
+/** The session (or handshake, or EAPI) was disposed and its keys wiped. */
+export class SessionDisposedError extends E2E2Error {
+  static readonly code = 'ERR_SESSION_DISPOSED';
+  readonly code = 'ERR_SESSION_DISPOSED';
+  readonly fault = 'lifecycle';
+}
+
+/** An authentic EAPI request whose EAPI expired (or was signed at or after its expiry). */
+export class EapiExpiredError extends E2E2Error {
+  static readonly code = 'ERR_EAPI_EXPIRED';
+  readonly code = 'ERR_EAPI_EXPIRED';
+  readonly fault = 'peer';
+}
+
+/** An authentic EAPI request whose nonce was already accepted (or cannot be proven fresh). */
+export class EapiReplayedError extends E2E2Error {
+  static readonly code = 'ERR_EAPI_REPLAYED';
+  readonly code = 'ERR_EAPI_REPLAYED';
+  readonly fault = 'peer';
+}
+
+/** An authentic EAPI request whose scope does not include the scope the server requires. */
+export class EapiScopeError extends E2E2Error {
+  static readonly code = 'ERR_EAPI_SCOPE';
+  readonly code = 'ERR_EAPI_SCOPE';
+  readonly fault = 'peer';
+}
+
+/** An authentic EAPI request whose timestamp is outside the verifier's clock-skew window. */
+export class EapiClockSkewError extends E2E2Error {
+  static readonly code = 'ERR_EAPI_CLOCK_SKEW';
+  readonly code = 'ERR_EAPI_CLOCK_SKEW';
+  readonly fault = 'peer';
+}
+
 // ---------------------------------------------------------------- channel (WebSocket transport, key store)
 
 /** The API key store file is unreadable, malformed, too widely readable, locked, or has no such key. */
@@ -94,13 +173,6 @@ export class KeyStoreError extends E2E2Error {
 export class HandshakeTimeoutError extends E2E2Error {
   static readonly code = 'ERR_HANDSHAKE_TIMEOUT';
   readonly code = 'ERR_HANDSHAKE_TIMEOUT';
-  readonly fault = 'peer';
-}
-
-/** A WebSocket message (handshake message or record) exceeds the configured maximum size. */
-export class MessageTooLargeError extends E2E2Error {
-  static readonly code = 'ERR_MESSAGE_TOO_LARGE';
-  readonly code = 'ERR_MESSAGE_TOO_LARGE';
   readonly fault = 'peer';
 }
 
@@ -138,9 +210,19 @@ export type E2E2ErrorCode =
   | 'ERR_AUTHENTICATION_FAILED'
   | 'ERR_LOW_ORDER_POINT'
   | 'ERR_INVALID_STATE'
+  | 'ERR_MALFORMED_MESSAGE'
+  | 'ERR_MESSAGE_TOO_LARGE'
+  | 'ERR_PAYLOAD_TOO_LARGE'
+  | 'ERR_INVALID_API_KEY'
+  | 'ERR_NONCE_EXHAUSTED'
+  | 'ERR_SESSION_CLOSED'
+  | 'ERR_SESSION_DISPOSED'
+  | 'ERR_EAPI_EXPIRED'
+  | 'ERR_EAPI_REPLAYED'
+  | 'ERR_EAPI_SCOPE'
+  | 'ERR_EAPI_CLOCK_SKEW'
   | 'ERR_KEY_STORE'
   | 'ERR_HANDSHAKE_TIMEOUT'
-  | 'ERR_MESSAGE_TOO_LARGE'
   | 'ERR_SERVER_BUSY'
   | 'ERR_CONNECTION_CLOSED';
 

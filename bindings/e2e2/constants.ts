@@ -1,0 +1,134 @@
+/**
+ * Every constant of E2-E2 v1 and of its Noise layer, named once (SPEC.md §3 lists them).
+ * Units: sizes in bytes, times in milliseconds, counts in records, unless a name says otherwise.
+ * Labels are ASCII; each is used with a trailing 0x00 separator (see `label()` in derive.ts), so
+ * no label is a prefix of another input.
+ */
+
+// ---------------------------------------------------------------- Noise (rev 34)
+
+/** The Noise protocol name, Noise §8. Exactly 36 ASCII bytes, so h₀ = SHA-256(name), Noise §5.2. */
+export const NOISE_PROTOCOL_NAME = 'Noise_NNpsk2_25519_ChaChaPoly_SHA256';
+
+/** DHLEN for 25519: public keys, private keys and DH outputs, Noise §12.1, RFC 7748 §5. */
+export const DH_BYTES = 32;
+
+/** HASHLEN for SHA256, Noise §12.5. */
+export const HASH_BYTES = 32;
+
+/** ChaChaPoly key size (Noise §4.2: 32-byte cipher keys). */
+export const CIPHER_KEY_BYTES = 32;
+
+/** AEAD authentication tag appended to every ciphertext, Noise §4.2, RFC 8439 §2.8. */
+export const TAG_BYTES = 16;
+
+/** Pre-shared symmetric keys are exactly 32 bytes, Noise §9.1. */
+export const PSK_BYTES = 32;
+
+/** Every Noise message (handshake or transport) is at most 65,535 bytes, Noise §3. */
+export const MAX_MESSAGE_BYTES = 65535;
+
+/**
+ * Largest nonce value, 2^64 - 1: reserved for REKEY (Noise §4.2) and never used to encrypt a
+ * message; a CipherState whose counter reaches it refuses to encrypt or decrypt (Noise §5.1).
+ * Kept as two 32-bit halves, which is how the counter is stored.
+ */
+export const NONCE_MAX_HIGH = 0xffffffff;
+export const NONCE_MAX_LOW = 0xffffffff;
+
+// ---------------------------------------------------------------- E2-E2 v1 identity
+
+/** Version string that starts the prologue. */
+export const E2E2_VERSION = 'e2e2/v1';
+
+/** Prologue = ASCII(E2E2_VERSION) || 0x00 || context, Noise §6. Upper bound on the context. */
+export const MAX_CONTEXT_BYTES = 4096;
+
+// ---------------------------------------------------------------- API keys (SPEC.md §4)
+
+/** Token prefix, so keys are recognisable (secret scanners, logs): `e2e2_<keyId hex>_<secret base64url>`. */
+export const API_KEY_PREFIX = 'e2e2_';
+
+/** Public key id: 12 random bytes, written as 24 lowercase hex digits. */
+export const KEY_ID_BYTES = 12;
+
+/** API key secret: 32 uniformly random bytes (the Noise PSK); 43 base64url characters, no padding. */
+export const API_KEY_SECRET_BYTES = PSK_BYTES;
+
+// ---------------------------------------------------------------- handshake messages (SPEC.md §5)
+
+/** Message 1: e (32) || ENCRYPT(keyId) (12 + 16). */
+export const MESSAGE1_BYTES = DH_BYTES + KEY_ID_BYTES + TAG_BYTES;
+
+/** Message 2: e (32) || ENCRYPT(empty payload) (16). */
+export const MESSAGE2_BYTES = DH_BYTES + TAG_BYTES;
+
+// ---------------------------------------------------------------- records (SPEC.md §7)
+
+/** Record plaintext = type (1 byte) || body. */
+export const RECORD_TYPE_BYTES = 1;
+/** Application data. */
+export const RECORD_TYPE_DATA = 0x01;
+/** End of this direction; empty body. Lets the receiver detect truncation. */
+export const RECORD_TYPE_CLOSE = 0x02;
+/** Application data (possibly empty); the sender's key is rekeyed (Noise Rekey()) right after this record. */
+export const RECORD_TYPE_REKEY = 0x03;
+
+/** Smallest record: type byte + tag. */
+export const MIN_RECORD_BYTES = RECORD_TYPE_BYTES + TAG_BYTES;
+
+/** Largest application data in one record: 65,535 - 16 (tag) - 1 (type) = 65,518. */
+export const MAX_RECORD_DATA_BYTES = MAX_MESSAGE_BYTES - TAG_BYTES - RECORD_TYPE_BYTES;
+
+/** Byte-stream framing: a 2-byte big-endian length before each handshake message or record. */
+export const FRAME_HEADER_BYTES = 2;
+
+/** Default: the sender rekeys (a REKEY record) so that each key encrypts at most this many records. */
+export const DEFAULT_REKEY_AFTER_RECORDS = 65536;
+
+// ---------------------------------------------------------------- derivation labels (SPEC.md §6)
+
+/** exporter = HKDF-Expand(K2, LABEL_EXPORTER || 0x00 || h, 32). */
+export const LABEL_EXPORTER = 'e2e2/v1/exporter';
+/** sessionId = HKDF-Expand(exporter, LABEL_SESSION_ID || 0x00, 16). */
+export const LABEL_SESSION_ID = 'e2e2/v1/session-id';
+/** EAPI secret = HKDF-Expand(exporter, LABEL_EAPI || 0x00 || params, 32). */
+export const LABEL_EAPI = 'e2e2/v1/eapi';
+/** EAPI request signature = HMAC-SHA256(EAPI secret, LABEL_EAPI_REQUEST || 0x00 || ...). */
+export const LABEL_EAPI_REQUEST = 'e2e2/v1/eapi-request';
+/** Key fingerprints for logs and demos: first 8 bytes of SHA-256(LABEL_FINGERPRINT || 0x00 || key). */
+export const LABEL_FINGERPRINT = 'e2e2/v1/fingerprint';
+
+/** Exporter secret size. */
+export const EXPORTER_BYTES = 32;
+/** Session id size (public identifier, never sent during the handshake). */
+export const SESSION_ID_BYTES = 16;
+/** Fingerprint size. */
+export const FINGERPRINT_BYTES = 8;
+
+// ---------------------------------------------------------------- EAPI (SPEC.md §8)
+
+/** EAPI secret size (an HMAC-SHA256 key). */
+export const EAPI_SECRET_BYTES = 32;
+/** Version byte of the EAPI authorization layout. */
+export const EAPI_AUTHORIZATION_VERSION = 0x01;
+/** Authorization header value = EAPI_AUTHORIZATION_SCHEME || ' ' || base64url(binary layout). */
+export const EAPI_AUTHORIZATION_SCHEME = 'E2E2-EAPI';
+/** Request nonce: 16 random bytes chosen by the client. */
+export const EAPI_NONCE_BYTES = 16;
+/** Signature: HMAC-SHA256 output. */
+export const EAPI_SIGNATURE_BYTES = 32;
+/** Largest EAPI index (u32). */
+export const EAPI_MAX_INDEX = 0xffffffff;
+/** Scope: space-separated tokens, at most this many bytes in all. */
+export const EAPI_MAX_SCOPE_BYTES = 255;
+/** HTTP method: an RFC 9110 token of at most this many bytes. */
+export const EAPI_MAX_METHOD_BYTES = 32;
+/** Request target (path and query): at most this many UTF-8 bytes. */
+export const EAPI_MAX_PATH_BYTES = 8192;
+/** Default accepted difference between the request timestamp and the verifier's clock, ms. */
+export const DEFAULT_EAPI_CLOCK_SKEW_MS = 30_000;
+/** Default number of request nonces a server session remembers (per session). */
+export const DEFAULT_EAPI_REPLAY_CACHE_ENTRIES = 10_000;
+/** Largest timestamp/expiry accepted, ms since the Unix epoch (Number.MAX_SAFE_INTEGER). */
+export const EAPI_MAX_TIME_MS = Number.MAX_SAFE_INTEGER;

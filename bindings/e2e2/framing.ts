@@ -1,0 +1,78 @@
+/**
+ * Byte-stream framing (SPEC.md §7.4): over a stream transport (TCP, pipes) each handshake message
+ * and record travels as u16be(length) || bytes. Message-oriented transports (one WebSocket
+ * message = one handshake message or record) do not frame. Lengths 1..65,535 (Noise §3).
+ */
+import { InvalidArgumentError, MalformedMessageError, PayloadTooLargeError } from '../errors.js';
+import { FRAME_HEADER_BYTES, MAX_MESSAGE_BYTES } from './constants.js';
+
+/** u16be(message.length) || message. */
+export function encodeFrame(message: Uint8Array): Uint8Array {
+  if (!(message instanceof Uint8Array)) throw new InvalidArgumentError('message must be a Uint8Array');
+  if (message.length === 0) throw new InvalidArgumentError('an empty message cannot be framed (no E2-E2 message is empty)');
+  if (message.length > MAX_MESSAGE_BYTES) throw new PayloadTooLargeError(`a framed message is at most ${MAX_MESSAGE_BYTES} bytes`);
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + message.length);
+  frame[0] = message.length >>> 8;
+  frame[1] = message.length & 0xff;
+  frame.set(message, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+/**
+ * Incremental frame decoder: push stream chunks of any size, get back every complete message.
+ * A zero length prefix is malformed (ERR_MALFORMED_MESSAGE) and poisons the decoder, since the
+ * stream can no longer be trusted to be in sync.
+ */
+export class FrameDecoder {
+  /** Received bytes live in #buffer[#start, #end); the buffer grows by doubling (no quadratic copying on tiny chunks). */
+  #buffer: Uint8Array = new Uint8Array(256);
+  #start = 0;
+  #end = 0;
+  #failed = false;
+
+  /** Bytes received but not yet returned as a complete message. */
+  get bufferedBytes(): number {
+    return this.#end - this.#start;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (!(chunk instanceof Uint8Array)) throw new InvalidArgumentError('chunk must be a Uint8Array');
+    if (this.#failed) throw new MalformedMessageError('frame stream is out of sync after an earlier malformed frame');
+    this.#append(chunk);
+    const messages: Uint8Array[] = [];
+    const buffer = this.#buffer;
+    while (this.#end - this.#start >= FRAME_HEADER_BYTES) {
+      const length = (buffer[this.#start]! << 8) | buffer[this.#start + 1]!;
+      if (length === 0) {
+        this.#failed = true;
+        this.#start = this.#end = 0;
+        throw new MalformedMessageError('frame of length 0');
+      }
+      if (this.#end - this.#start - FRAME_HEADER_BYTES < length) break;
+      const from = this.#start + FRAME_HEADER_BYTES;
+      messages.push(buffer.slice(from, from + length));
+      this.#start = from + length;
+    }
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    return messages;
+  }
+
+  #append(chunk: Uint8Array): void {
+    if (this.#end + chunk.length > this.#buffer.length) {
+      const pending = this.#end - this.#start;
+      if (pending + chunk.length <= this.#buffer.length) {
+        this.#buffer.copyWithin(0, this.#start, this.#end);
+      } else {
+        let capacity = this.#buffer.length * 2;
+        while (capacity < pending + chunk.length) capacity *= 2;
+        const grown = new Uint8Array(capacity);
+        grown.set(this.#buffer.subarray(this.#start, this.#end));
+        this.#buffer = grown;
+      }
+      this.#start = 0;
+      this.#end = pending;
+    }
+    this.#buffer.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+}

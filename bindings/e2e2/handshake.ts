@@ -1,0 +1,330 @@
+/**
+ * The E2-E2 handshake (SPEC.md §5): Noise_NNpsk2_25519_ChaChaPoly_SHA256 with the prologue
+ * "e2e2/v1" || 0x00 || context, message 1 payload = key id (12 bytes), message 2 payload empty.
+ *
+ *   client                                              server
+ *   writeMessage1()  -- e, ENCRYPT(keyId) (60 bytes) -->  respond(message1)
+ *                                                         resolveKey(keyId) (may be async)
+ *   readMessage2()   <-- e, ee, psk, ENCRYPT() (48) ---  → { message2, session (pending) }
+ *   → ClientSession  -- first record ----------------->  session.open() → established
+ *
+ * Built on the Noise SymmetricState and the named derivations deriveK1/deriveK2/deriveK3. Every
+ * step computes on a copy and commits only on success: after any error the handshake is as it
+ * was, and the right message still works. An unknown key id continues with a random dummy key,
+ * so on the wire and in timing it behaves exactly like a wrong secret (SPEC.md §5.4).
+ */
+import { x25519 } from '../core/x25519.js';
+import { InvalidArgumentError, InvalidKeyLengthError, InvalidStateError, MalformedMessageError, MessageTooLargeError, SessionDisposedError } from '../errors.js';
+import { SymmetricState } from '../noise/symmetric-state.js';
+import { assertSecret, keyIdBytes, normalizeApiKey, type ApiKey } from './api-key.js';
+import {
+  DEFAULT_EAPI_CLOCK_SKEW_MS,
+  DEFAULT_EAPI_REPLAY_CACHE_ENTRIES,
+  DEFAULT_REKEY_AFTER_RECORDS,
+  DH_BYTES,
+  MAX_MESSAGE_BYTES,
+  MESSAGE1_BYTES,
+  MESSAGE2_BYTES,
+  PSK_BYTES,
+} from './constants.js';
+import { buildPrologue, deriveK1, deriveK2, deriveK3, fingerprint, fingerprintK3, type K3 } from './derive.js';
+import { concatBytes, randomBytes, toHex } from './encoding.js';
+import { ClientSession, ServerSession } from './session.js';
+
+/** A K1/K2/K3 stage, reported to `trace` with a one-way fingerprint (never the key). */
+export interface TraceEvent {
+  stage: 'K1' | 'K2' | 'K3';
+  /** fingerprint() of K1, of K2, or of K3 (both transport keys and the exporter). Equal on both sides when keys agree. */
+  fingerprint: string;
+}
+
+interface CommonOptions {
+  /** Application context mixed into the prologue; both sides must use the same (default: empty). */
+  context?: string | Uint8Array;
+  /** Each sending key encrypts at most this many records; the last is a REKEY record. Default 65,536. `Infinity` disables. */
+  rekeyAfterRecords?: number;
+  /** Called at each key stage with a fingerprint (for demos and logs). */
+  trace?: (event: TraceEvent) => void;
+  /** Fixed X25519 ephemeral private key, for test vectors only: it destroys forward secrecy. */
+  fixedEphemeralPrivateKeyForTestingOnly?: Uint8Array;
+}
+
+export interface ClientHandshakeOptions extends CommonOptions {
+  /** The API key: the token `e2e2_<keyId>_<secret>` or `{ keyId, secret }`. */
+  apiKey: string | ApiKey;
+}
+
+/** A key store lookup: the 32-byte secret for a key id, or undefined/null when there is none. */
+export type ResolveKey = (keyId: string) => Uint8Array | undefined | null | Promise<Uint8Array | undefined | null>;
+
+export interface ServerHandshakeOptions extends CommonOptions {
+  resolveKey: ResolveKey;
+  /** EAPI verification: accepted |now - timestamp|, ms. Default 30,000. */
+  eapiClockSkewMs?: number;
+  /** EAPI verification: nonces remembered per session. Default 10,000. */
+  eapiReplayCacheEntries?: number;
+}
+
+interface EphemeralKeyPair {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+function ephemeral(fixed: Uint8Array | undefined): EphemeralKeyPair {
+  if (fixed !== undefined) {
+    const secretKey = fixed.slice();
+    return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
+  }
+  const { secretKey, publicKey } = x25519.keygen();
+  return { secretKey, publicKey };
+}
+
+function checkFixedEphemeral(value: Uint8Array | undefined): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Uint8Array) || value.length !== DH_BYTES) throw new InvalidKeyLengthError(`fixedEphemeralPrivateKeyForTestingOnly must be ${DH_BYTES} bytes`);
+  return value.slice();
+}
+
+function checkRekeyAfter(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_REKEY_AFTER_RECORDS;
+  if (value === Infinity || (Number.isSafeInteger(value) && value >= 1)) return value;
+  throw new InvalidArgumentError('rekeyAfterRecords must be a positive integer or Infinity');
+}
+
+function checkInteger(value: number | undefined, fallback: number, min: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (Number.isSafeInteger(value) && value >= min) return value;
+  throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+}
+
+function checkMessage(message: unknown, expected: number, name: string): asserts message is Uint8Array {
+  if (!(message instanceof Uint8Array)) throw new InvalidArgumentError(`${name} must be a Uint8Array`);
+  if (message.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(`${name} exceeds ${MAX_MESSAGE_BYTES} bytes (Noise §3)`);
+  if (message.length !== expected) throw new MalformedMessageError(`${name} must be exactly ${expected} bytes`);
+}
+
+/**
+ * The `e, ee, psk` steps of message 2 on `work` (both sides run the same code): MixHash(e),
+ * MixKey(e) (Noise §9.2), K1 = deriveK1, K2 = deriveK2 (MixKey(K1), MixKeyAndHash(psk)).
+ * No encryption happens between these steps, so the cipher keys of the two MixKey calls are
+ * never used and not computed; the state after `psk` is exactly Noise's.
+ * Returns K2 (owned by the caller).
+ */
+function message2KeySchedule(work: SymmetricState, responderEphemeralPublic: Uint8Array, ourSecret: Uint8Array, theirPublic: Uint8Array, psk: Uint8Array, trace: CommonOptions['trace']): Uint8Array {
+  work.mixHash(responderEphemeralPublic);
+  // MixKey(e) (Noise §9.2); its cipher key is replaced by `psk` before any use, so only ck is computed.
+  work.mixKeyChainingKeyOnly(responderEphemeralPublic);
+  const k1 = deriveK1(ourSecret, theirPublic);
+  try {
+    trace?.({ stage: 'K1', fingerprint: fingerprint(k1) });
+    const { k2, hashInput, cipherKey } = deriveK2(work.chainingKey, k1, psk);
+    work.applyKeyAndHash(k2.slice(), hashInput, cipherKey);
+    trace?.({ stage: 'K2', fingerprint: fingerprint(k2) });
+    return k2;
+  } finally {
+    k1.fill(0);
+  }
+}
+
+function finish(work: SymmetricState, k2: Uint8Array, trace: CommonOptions['trace']): K3 {
+  const k3 = deriveK3(k2, work.handshakeHash);
+  k2.fill(0);
+  work.destroy();
+  trace?.({ stage: 'K3', fingerprint: fingerprintK3(k3) });
+  return k3;
+}
+
+export type ClientHandshakeState = 'initial' | 'sent' | 'complete' | 'disposed';
+
+/** The client side: writeMessage1(), then readMessage2(message2) → ClientSession. */
+export class ClientHandshake {
+  readonly keyId: string;
+  readonly #keyIdBytes: Uint8Array;
+  readonly #secret: Uint8Array;
+  readonly #prologue: Uint8Array;
+  readonly #rekeyAfterRecords: number;
+  readonly #trace: CommonOptions['trace'];
+  #fixedEphemeral: Uint8Array | undefined;
+  #symmetric: SymmetricState | undefined;
+  #e: EphemeralKeyPair | undefined;
+  #state: ClientHandshakeState = 'initial';
+
+  constructor(options: ClientHandshakeOptions) {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
+    const apiKey = normalizeApiKey(options.apiKey);
+    this.keyId = apiKey.keyId;
+    this.#keyIdBytes = keyIdBytes(apiKey.keyId);
+    this.#secret = apiKey.secret;
+    this.#prologue = buildPrologue(options.context);
+    this.#rekeyAfterRecords = checkRekeyAfter(options.rekeyAfterRecords);
+    this.#trace = options.trace;
+    this.#fixedEphemeral = checkFixedEphemeral(options.fixedEphemeralPrivateKeyForTestingOnly);
+  }
+
+  get state(): ClientHandshakeState {
+    return this.#state;
+  }
+
+  /** Message 1: e || ENCRYPT(keyId), 60 bytes. The key id in it is readable by anyone (SPEC.md §5.2). */
+  writeMessage1(): Uint8Array {
+    if (this.#state === 'disposed') throw new SessionDisposedError('handshake was disposed');
+    if (this.#state !== 'initial') throw new InvalidStateError('message 1 was already written');
+    const work = SymmetricState.initialize();
+    work.mixHash(this.#prologue);
+    const e = ephemeral(this.#fixedEphemeral);
+    work.mixHash(e.publicKey);
+    work.mixKey(e.publicKey); // Noise §9.2: in PSK handshakes `e` also calls MixKey(e.public_key)
+    const payload = work.encryptAndHash(this.#keyIdBytes);
+    this.#symmetric = work;
+    this.#e = e;
+    this.#state = 'sent';
+    return concatBytes(e.publicKey, payload);
+  }
+
+  /**
+   * Consume message 2 (48 bytes); returns the established ClientSession. Throws
+   * ERR_AUTHENTICATION_FAILED for a wrong API key or an unknown key id (indistinguishable),
+   * ERR_LOW_ORDER_POINT, ERR_MALFORMED_MESSAGE, ERR_MESSAGE_TOO_LARGE. A failure changes nothing.
+   */
+  readMessage2(message2: Uint8Array): ClientSession {
+    if (this.#state === 'disposed') throw new SessionDisposedError('handshake was disposed');
+    if (this.#state !== 'sent') throw new InvalidStateError(this.#state === 'initial' ? 'call writeMessage1() first' : 'message 2 was already read');
+    checkMessage(message2, MESSAGE2_BYTES, 'message 2');
+    const work = this.#symmetric!.clone();
+    const e = this.#e!;
+    let k2: Uint8Array | undefined;
+    try {
+      const re = message2.slice(0, DH_BYTES);
+      k2 = message2KeySchedule(work, re, e.secretKey, re, this.#secret, this.#trace);
+      work.decryptAndHash(message2.subarray(DH_BYTES), 'message 2 payload');
+    } catch (error) {
+      k2?.fill(0);
+      work.destroy();
+      throw error;
+    }
+    const k3 = finish(work, k2, this.#trace);
+    this.#wipe();
+    this.#state = 'complete';
+    return new ClientSession({ role: 'client', keyId: this.keyId, k3, rekeyAfterRecords: this.#rekeyAfterRecords });
+  }
+
+  #wipe(): void {
+    this.#symmetric?.destroy();
+    this.#symmetric = undefined;
+    this.#e?.secretKey.fill(0);
+    this.#secret.fill(0);
+    this.#fixedEphemeral?.fill(0);
+  }
+
+  /** Wipe the ephemeral key, the API key copy and the handshake state. */
+  dispose(): void {
+    this.#wipe();
+    this.#state = 'disposed';
+  }
+}
+
+export type ServerHandshakeState = 'initial' | 'responding' | 'complete' | 'disposed';
+
+/** What respond() returns: message 2 to send, and the pending ServerSession. */
+export interface ServerResponse {
+  message2: Uint8Array;
+  session: ServerSession;
+}
+
+/** The server side: one respond(message1) call per connection. */
+export class ServerHandshake {
+  readonly #resolveKey: ResolveKey;
+  readonly #prologue: Uint8Array;
+  readonly #rekeyAfterRecords: number;
+  readonly #trace: CommonOptions['trace'];
+  readonly #eapiClockSkewMs: number;
+  readonly #eapiReplayCacheEntries: number;
+  #fixedEphemeral: Uint8Array | undefined;
+  #state: ServerHandshakeState = 'initial';
+
+  constructor(options: ServerHandshakeOptions) {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
+    if (typeof options.resolveKey !== 'function') throw new InvalidArgumentError('resolveKey must be a function');
+    this.#resolveKey = options.resolveKey;
+    this.#prologue = buildPrologue(options.context);
+    this.#rekeyAfterRecords = checkRekeyAfter(options.rekeyAfterRecords);
+    this.#trace = options.trace;
+    this.#eapiClockSkewMs = checkInteger(options.eapiClockSkewMs, DEFAULT_EAPI_CLOCK_SKEW_MS, 0, 'eapiClockSkewMs');
+    this.#eapiReplayCacheEntries = checkInteger(options.eapiReplayCacheEntries, DEFAULT_EAPI_REPLAY_CACHE_ENTRIES, 1, 'eapiReplayCacheEntries');
+    this.#fixedEphemeral = checkFixedEphemeral(options.fixedEphemeralPrivateKeyForTestingOnly);
+  }
+
+  get state(): ServerHandshakeState {
+    return this.#state;
+  }
+
+  /**
+   * Consume message 1, look the key id up (the resolver may be async), and produce message 2 and
+   * a pending ServerSession. Throws ERR_MALFORMED_MESSAGE / ERR_MESSAGE_TOO_LARGE (length),
+   * ERR_AUTHENTICATION_FAILED (message 1 was altered, or the prologue differs),
+   * ERR_LOW_ORDER_POINT (client ephemeral of small order), or whatever resolveKey throws.
+   * A failure changes nothing: respond() can be called again.
+   */
+  async respond(message1: Uint8Array): Promise<ServerResponse> {
+    if (this.#state === 'disposed') throw new SessionDisposedError('handshake was disposed');
+    if (this.#state !== 'initial') throw new InvalidStateError(this.#state === 'responding' ? 'respond() is already running' : 'respond() already succeeded');
+    checkMessage(message1, MESSAGE1_BYTES, 'message 1');
+    this.#state = 'responding';
+    const work = SymmetricState.initialize();
+    let e: EphemeralKeyPair | undefined;
+    let psk: Uint8Array | undefined;
+    let k2: Uint8Array | undefined;
+    try {
+      // -> e, payload
+      work.mixHash(this.#prologue);
+      const re = message1.slice(0, DH_BYTES);
+      work.mixHash(re);
+      work.mixKey(re); // Noise §9.2
+      const keyIdRaw = work.decryptAndHash(message1.subarray(DH_BYTES), 'message 1 payload');
+      const keyId = toHex(keyIdRaw);
+      const resolved = await this.#resolveKey(keyId);
+      if (this.#state !== 'responding') throw new SessionDisposedError('handshake was disposed while resolving the key');
+      const unknownKey = resolved === undefined || resolved === null;
+      // Unknown key id: continue with a random dummy key, so the server's bytes and work are the
+      // same as for a wrong secret; the client fails on message 2, or we fail on its first record.
+      psk = unknownKey ? randomBytes(PSK_BYTES) : assertSecret(resolved).slice();
+      // <- e, ee, psk, payload
+      e = ephemeral(this.#fixedEphemeral);
+      k2 = message2KeySchedule(work, e.publicKey, e.secretKey, re, psk, this.#trace);
+      const payload = work.encryptAndHash(new Uint8Array(0));
+      const message2 = concatBytes(e.publicKey, payload);
+      const k3 = finish(work, k2, this.#trace);
+      const session = new ServerSession(
+        { role: 'server', keyId, k3, rekeyAfterRecords: this.#rekeyAfterRecords, unknownKey },
+        { eapiClockSkewMs: this.#eapiClockSkewMs, eapiReplayCacheEntries: this.#eapiReplayCacheEntries },
+      );
+      this.#fixedEphemeral?.fill(0);
+      this.#state = 'complete';
+      return { message2, session };
+    } catch (error) {
+      k2?.fill(0);
+      work.destroy();
+      if (this.#state === 'responding') this.#state = 'initial';
+      throw error;
+    } finally {
+      e?.secretKey.fill(0);
+      psk?.fill(0);
+    }
+  }
+
+  /** Wipe held secrets; a respond() still awaiting the resolver will fail with ERR_SESSION_DISPOSED. */
+  dispose(): void {
+    this.#fixedEphemeral?.fill(0);
+    this.#state = 'disposed';
+  }
+}
+
+/** Start a client handshake. */
+export function createClientHandshake(options: ClientHandshakeOptions): ClientHandshake {
+  return new ClientHandshake(options);
+}
+
+/** Start a server handshake (one per incoming connection). */
+export function createServerHandshake(options: ServerHandshakeOptions): ServerHandshake {
+  return new ServerHandshake(options);
+}
