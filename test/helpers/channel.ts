@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import { generateApiKey, type GeneratedApiKey } from '../../bindings/e2e2/api-key.js';
 import { createServer, type E2E2Server, type ServerOptions } from '../../bindings/channel/server.js';
 import type { Channel } from '../../bindings/channel/channel.js';
+import { bytesFromSeed } from './random.js';
 
 export interface Keys {
   /** Valid keys by id. */
@@ -81,17 +82,9 @@ export function rawPeer(url: string): Promise<RawPeer> {
   });
 }
 
-/** Deterministic test bytes: index-dependent so misplaced bytes are caught. */
+/** Deterministic test bytes: seed-dependent, so misplaced or swapped messages are caught. */
 export function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return bytesFromSeed(Math.imul(seed + 1, 2654435761), length);
 }
 
 export function sleep(ms: number): Promise<void> {
