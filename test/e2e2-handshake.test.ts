@@ -305,8 +305,9 @@ describe('malformed, truncated and altered handshake messages', () => {
     expect(c.readMessage2(message2).state).toBe('established');
   });
 
-  it('low-order client ephemeral: the server refuses with ERR_LOW_ORDER_POINT (all 14 encodings)', async () => {
-    for (const point of LOW_ORDER_POINTS) {
+  it.skipIf(!LOW_ORDER_POINTS)('low-order client ephemeral: the server refuses with ERR_LOW_ORDER_POINT (all 14 encodings)', async () => {
+    expect(LOW_ORDER_POINTS).toHaveLength(14);
+    for (const point of LOW_ORDER_POINTS!) {
       const p = noise.initialize(true, oracle.prologueFor(new Uint8Array(0)), KEY.secret, CLIENT_EPH);
       p.e = { priv: CLIENT_EPH, pub: point };
       const message1 = noise.writeMessage1(p, oracle.fromHexString(KEY.keyId));
@@ -316,10 +317,10 @@ describe('malformed, truncated and altered handshake messages', () => {
     }
   });
 
-  it('low-order server ephemeral: the client refuses with ERR_LOW_ORDER_POINT (all 14 encodings) and stays usable', async () => {
+  it.skipIf(!LOW_ORDER_POINTS)('low-order server ephemeral: the client refuses with ERR_LOW_ORDER_POINT (all 14 encodings) and stays usable', async () => {
     const c = client();
     const { message2 } = await server().respond(c.writeMessage1());
-    for (const point of LOW_ORDER_POINTS) {
+    for (const point of LOW_ORDER_POINTS!) {
       const forged = message2.slice();
       forged.set(point);
       expectCode(() => c.readMessage2(forged), 'ERR_LOW_ORDER_POINT');

@@ -1,21 +1,15 @@
 /**
- * The 7 small-order X25519 u-coordinates (little-endian), facts from the libsodium blocklist
- * (has_small_order) and cr.yp.to/ecdh.html#validate; each also with bit 255 set (RFC 7748 §5
- * masks it), 14 encodings in all. X25519 with any scalar on them yields all zeros (RFC 7748 §6.1).
+ * The small-order X25519 u-coordinates (7 points, each also with bit 255 set: 14 encodings), read from
+ * ../shared/vectors/x25519_low_order_points.json (never copied into this repo). X25519 with any scalar on
+ * them yields all zeros (RFC 7748 §6.1), which a Noise DH must refuse. Undefined (with a printed reason)
+ * when ../shared is absent; the suites that need them are then skipped.
  */
-const POINTS = [
-  '0000000000000000000000000000000000000000000000000000000000000000', // 0
-  '0100000000000000000000000000000000000000000000000000000000000000', // 1
-  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', // order 8
-  '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157', // order 8
-  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // p - 1
-  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // p
-  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // p + 1
-];
+import { loadSharedVectors, unhex } from '../helpers/vectors.js';
 
-export const LOW_ORDER_POINTS: Uint8Array[] = POINTS.flatMap((hexText) => {
-  const u = new Uint8Array(Buffer.from(hexText, 'hex'));
-  const high = u.slice();
-  high[31]! |= 0x80;
-  return [u, high];
-});
+interface LowOrderFile {
+  points: Array<{ name: string; u: string; u_high_bit_set: string }>;
+}
+
+const file = loadSharedVectors<LowOrderFile>('x25519_low_order_points.json');
+
+export const LOW_ORDER_POINTS: Uint8Array[] | undefined = file?.points.flatMap((p) => [unhex(p.u), unhex(p.u_high_bit_set)]);

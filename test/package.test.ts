@@ -1,0 +1,82 @@
+/**
+ * The published shape: every `exports` subpath loads from dist/ in plain Node, as ESM and as
+ * CommonJS, with its type declarations present; the WASM travels inside the bundle as base64;
+ * the browser bundle has no Node-only import. (Runs on the build `npm test` makes first.)
+ */
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+/** Subpath -> a named export it must have. */
+const expectedExports: Record<string, string> = {
+  'e2e2': 'createClientHandshake',
+  'e2e2/crypto': 'chacha20poly1305',
+  'e2e2/noise': 'createHandshake',
+  'e2e2/channel': 'connect',
+  'e2e2/server': 'createServer',
+};
+
+function runNode(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim();
+}
+
+describe('package exports', () => {
+  it('lists exactly the subpaths tested here (plus ./browser and ./package.json)', () => {
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './channel', './crypto', './noise', './package.json', './server']);
+  });
+
+  for (const [specifier, name] of Object.entries(expectedExports)) {
+    it(`${specifier} loads as ESM and as CommonJS from dist/`, () => {
+      const esm = runNode(['--input-type=module', '-e', `const m = await import('${specifier}'); console.log(typeof m.${name})`]);
+      const cjs = runNode(['-e', `const m = require('${specifier}'); console.log(typeof m.${name})`]);
+      expect(esm).toBe('function');
+      expect(cjs).toBe('function');
+    });
+  }
+
+  it('computes the same bytes through ESM and CommonJS (SHA-256 "abc", FIPS 180-2 B.1)', () => {
+    const script = (load: string) => `${load}; console.log(Buffer.from(m.sha256(new TextEncoder().encode('abc'))).toString('hex'))`;
+    const digest = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+    expect(runNode(['--input-type=module', '-e', script(`const m = await import('e2e2/crypto')`)])).toBe(digest);
+    expect(runNode(['-e', script(`const m = require('e2e2/crypto')`)])).toBe(digest);
+  });
+
+  it('has a type declaration file for every types condition', () => {
+    const typePaths: string[] = [];
+    const walk = (node: unknown): void => {
+      if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === 'types' && typeof value === 'string') typePaths.push(value);
+          else walk(value);
+        }
+      }
+    };
+    walk(pkg.exports);
+    expect(typePaths.length).toBeGreaterThanOrEqual(10);
+    for (const path of typePaths) expect(existsSync(new URL(`../${path}`, import.meta.url)), path).toBe(true);
+  });
+
+  it('embeds the WASM module as base64, once per bundle format', () => {
+    const bundles = ['dist/esm', 'dist/cjs'].map((dir) =>
+      readdirSync(new URL(`../${dir}/chunks/`, import.meta.url)).map((f) => readFileSync(new URL(`../${dir}/chunks/${f}`, import.meta.url), 'utf8')).join('\n'),
+    );
+    for (const text of bundles) {
+      const match = /WASM_BASE64 = '([A-Za-z0-9+/=]+)'/.exec(text);
+      expect(match, 'base64 literal').not.toBeNull();
+      const bytes = Buffer.from(match![1]!, 'base64');
+      expect(bytes.subarray(0, 4).toString('hex')).toBe('0061736d'); // "\0asm", WebAssembly binary magic
+      expect(WebAssembly.validate(bytes)).toBe(true);
+    }
+  });
+
+  it('the browser bundle is one self-contained ESM file without Node-only imports', () => {
+    const text = readFileSync(new URL('../dist/browser/e2e2.js', import.meta.url), 'utf8');
+    expect(text).not.toMatch(/\bfrom\s+['"](node:|ws['"]|fs['"]|net['"])/);
+    expect(text).not.toMatch(/\brequire\(/);
+    expect(text).toMatch(/WASM_BASE64/);
+  });
+});
