@@ -12,25 +12,9 @@ import { chacha20poly1305 as nobleChaCha } from '@noble/ciphers/chacha.js';
 import sodium from 'libsodium-wrappers';
 import { ChaCha20Poly1305 as ChainsafeChaCha, newInstance } from '@chainsafe/as-chacha20poly1305';
 import { chacha20poly1305 } from '../bindings/crypto.js';
-import { batchFor, sizeLabel, type Case, type Contender } from './harness.js';
+import { batchFor, checkedContenders, sizeLabel, type Case } from './harness.js';
 
 const SIZES = [64, 1024, 16_384, 65_536, 1_048_576];
-
-function repeat(batch: number, fn: () => Uint8Array): () => Uint8Array {
-  return () => {
-    let out!: Uint8Array;
-    for (let i = 0; i < batch; i++) out = fn();
-    return out;
-  };
-}
-
-function checked(reference: Uint8Array, contenders: Array<[string, () => Uint8Array, boolean?]>, batch: number): Contender[] {
-  return contenders.map(([name, fn, baseline]) => {
-    const got = fn();
-    if (Buffer.compare(Buffer.from(got), Buffer.from(reference)) !== 0) throw new Error(`${name}: output differs from e2e2`);
-    return { name, fn: repeat(batch, fn), baseline };
-  });
-}
 
 export async function aeadCases(): Promise<Case[]> {
   await sodium.ready;
@@ -46,7 +30,7 @@ export async function aeadCases(): Promise<Case[]> {
     const batch = batchFor(size);
     cases.push({
       group: 'chacha20poly1305 seal', size: sizeLabel(size), bytes: size, batch,
-      contenders: checked(sealed, [
+      contenders: checkedContenders(sealed, [
         ['e2e2', () => chacha20poly1305(key, nonce, aad).encrypt(plaintext)],
         ['@noble/ciphers', () => nobleChaCha(key, nonce, aad).encrypt(plaintext), true],
         ['libsodium-wrappers', () => sodium.crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, aad, null, nonce, key)],
@@ -64,7 +48,7 @@ export async function aeadCases(): Promise<Case[]> {
     const body = sealed.subarray(0, size);
     cases.push({
       group: 'chacha20poly1305 open', size: sizeLabel(size), bytes: size, batch,
-      contenders: checked(plaintext, [
+      contenders: checkedContenders(plaintext, [
         ['e2e2', () => chacha20poly1305(key, nonce, aad).decrypt(sealed)],
         ['@noble/ciphers', () => nobleChaCha(key, nonce, aad).decrypt(sealed), true],
         ['libsodium-wrappers', () => sodium.crypto_aead_chacha20poly1305_ietf_decrypt(null, sealed, aad, nonce, key)],

@@ -191,3 +191,24 @@ export function batchFor(bytes: number): number {
   if (bytes <= 4096) return 8;
   return 1;
 }
+
+/** Run `fn` `batch` times per sample (see batchFor). */
+function repeatBatch(batch: number, fn: () => Uint8Array): () => Uint8Array {
+  return () => {
+    let out!: Uint8Array;
+    for (let i = 0; i < batch; i++) out = fn();
+    return out;
+  };
+}
+
+/**
+ * Contenders for one case, each first checked to produce `reference` (e2e2's output), so a
+ * benchmark never compares implementations that compute different things.
+ */
+export function checkedContenders(reference: Uint8Array, contenders: Array<[string, () => Uint8Array, boolean?]>, batch: number): Contender[] {
+  return contenders.map(([name, fn, baseline]) => {
+    const got = fn();
+    if (Buffer.compare(Buffer.from(got), Buffer.from(reference)) !== 0) throw new Error(`${name}: output differs from e2e2`);
+    return { name, fn: repeatBatch(batch, fn), baseline };
+  });
+}

@@ -11,23 +11,7 @@ import sodium from 'libsodium-wrappers-sumo';
 import { createHMAC, createSHA256 } from 'hash-wasm';
 import { digest as chainsafeDigest } from '@chainsafe/as-sha256';
 import { hkdf, hmac, sha256 } from '../bindings/crypto.js';
-import { batchFor, sizeLabel, type Case, type Contender } from './harness.js';
-
-function repeat(batch: number, fn: () => Uint8Array): () => Uint8Array {
-  return () => {
-    let out!: Uint8Array;
-    for (let i = 0; i < batch; i++) out = fn();
-    return out;
-  };
-}
-
-function checked(reference: Uint8Array, contenders: Array<[string, () => Uint8Array, boolean?]>, batch: number): Contender[] {
-  return contenders.map(([name, fn, baseline]) => {
-    const got = fn();
-    if (Buffer.compare(Buffer.from(got), Buffer.from(reference)) !== 0) throw new Error(`${name}: output differs from e2e2`);
-    return { name, fn: repeat(batch, fn), baseline };
-  });
-}
+import { batchFor, checkedContenders, sizeLabel, type Case } from './harness.js';
 
 export async function hashCases(): Promise<Case[]> {
   await sodium.ready;
@@ -39,7 +23,7 @@ export async function hashCases(): Promise<Case[]> {
     const batch = batchFor(size);
     cases.push({
       group: 'sha256', size: sizeLabel(size), bytes: size, batch,
-      contenders: checked(sha256(message), [
+      contenders: checkedContenders(sha256(message), [
         ['e2e2', () => sha256(message)],
         ['@noble/hashes', () => nobleSha256(message), true],
         ['libsodium-wrappers-sumo', () => sodium.crypto_hash_sha256(message)],
@@ -57,7 +41,7 @@ export async function hashCases(): Promise<Case[]> {
     const batch = batchFor(64);
     cases.push({
       group: 'hmac-sha256', size: sizeLabel(64), bytes: 64, batch,
-      contenders: checked(hmac(sha256, key, message), [
+      contenders: checkedContenders(hmac(sha256, key, message), [
         ['e2e2', () => hmac(sha256, key, message)],
         ['@noble/hashes', () => nobleHmac(nobleSha256, key, message), true],
         ['libsodium-wrappers-sumo', () => sodium.crypto_auth_hmacsha256(message, key)],
@@ -91,7 +75,7 @@ export async function hashCases(): Promise<Case[]> {
     const batch = 32;
     cases.push({
       group: `hkdf-sha256 to ${length} B`, size: '', bytes: 0, batch,
-      contenders: checked(hkdf(sha256, ikm, salt, info, length), [
+      contenders: checkedContenders(hkdf(sha256, ikm, salt, info, length), [
         ['e2e2', () => hkdf(sha256, ikm, salt, info, length)],
         ['@noble/hashes', () => nobleHkdf(nobleSha256, ikm, salt, info, length), true],
         ['libsodium-wrappers-sumo (HMAC API)', () => sodiumHkdf(length)],
