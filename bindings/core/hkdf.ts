@@ -7,8 +7,8 @@ import { HKDF_MAX_OUTPUT_BYTES, IO_BUFFER_BYTES, SHA256_BLOCK_BYTES, SHA256_DIGE
 import { InvalidKeyLengthError, InvalidOutputLengthError } from '../errors.js';
 import { assertBytes } from './bytes.js';
 import { Hmac, assertSha256, hmac, loadHmacKey } from './hmac.js';
-import { sha256, takeBytes, type Sha256Function } from './sha256.js';
-import { core } from './wasm.js';
+import { sha256, type Sha256Function } from './sha256.js';
+import { core, takeBytes } from './wasm.js';
 
 const EMPTY = new Uint8Array(0);
 

@@ -5,8 +5,8 @@
 import { IO_BUFFER_BYTES, SHA256_BLOCK_BYTES, SHA256_CONTEXT_BYTES, SHA256_DIGEST_BYTES } from '../../assembly/constants.js';
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { assertBytes } from './bytes.js';
-import { sha256, streamThroughIo, takeBytes, type Sha256Function } from './sha256.js';
-import { core } from './wasm.js';
+import { sha256, type Sha256Function } from './sha256.js';
+import { core, streamThroughIo, takeBytes } from './wasm.js';
 
 const HMAC_CONTEXT_BYTES = 2 * SHA256_CONTEXT_BYTES;
 

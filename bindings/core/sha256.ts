@@ -5,26 +5,7 @@
 import { IO_BUFFER_BYTES, SHA256_BLOCK_BYTES, SHA256_CONTEXT_BYTES, SHA256_DIGEST_BYTES } from '../../assembly/constants.js';
 import { InvalidStateError } from '../errors.js';
 import { assertBytes } from './bytes.js';
-import { core } from './wasm.js';
-
-/** Copy `data` through the IO buffer chunk by chunk, calling `absorb(len)` for each chunk (which wipes IO). */
-export function streamThroughIo(data: Uint8Array, absorb: (len: number) => void): void {
-  const { heap, addr } = core();
-  const io = addr.IO!;
-  for (let offset = 0; offset < data.length; offset += IO_BUFFER_BYTES) {
-    const chunk = data.subarray(offset, offset + IO_BUFFER_BYTES);
-    heap.set(chunk, io);
-    absorb(chunk.length);
-  }
-}
-
-/** Copy `length` bytes out of WASM memory at `ptr`, then wipe them there. */
-export function takeBytes(ptr: number, length: number): Uint8Array {
-  const { heap } = core();
-  const out = heap.slice(ptr, ptr + length);
-  heap.fill(0, ptr, ptr + length);
-  return out;
-}
+import { core, streamThroughIo, takeBytes } from './wasm.js';
 
 function digestOneShot(msg: Uint8Array): Uint8Array {
   assertBytes(msg, 'message');

@@ -9,6 +9,7 @@
  * bindings/core/ is the only code that touches WASM memory. Its rule: copy inputs in, make
  * one call per chunk, copy results out (never hand out views into WASM memory), then wipe.
  */
+import { IO_BUFFER_BYTES } from '../../assembly/constants.js';
 import { WASM_BASE64 } from './wasm-bytes.generated.js';
 
 type WasmFunction = (...args: number[]) => number;
@@ -63,6 +64,25 @@ export function ready(): Promise<void> {
     instance ??= wrap(module);
   });
   return compiling;
+}
+
+/** Copy `data` through the IO buffer chunk by chunk, calling `absorb(len)` for each chunk (which wipes IO). */
+export function streamThroughIo(data: Uint8Array, absorb: (len: number) => void): void {
+  const { heap, addr } = core();
+  const io = addr.IO!;
+  for (let offset = 0; offset < data.length; offset += IO_BUFFER_BYTES) {
+    const chunk = data.subarray(offset, offset + IO_BUFFER_BYTES);
+    heap.set(chunk, io);
+    absorb(chunk.length);
+  }
+}
+
+/** Copy `length` bytes out of WASM memory at `ptr`, then wipe them there. */
+export function takeBytes(ptr: number, length: number): Uint8Array {
+  const { heap } = core();
+  const out = heap.slice(ptr, ptr + length);
+  heap.fill(0, ptr, ptr + length);
+  return out;
 }
 
 /**

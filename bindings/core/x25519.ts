@@ -10,8 +10,7 @@
 import { X25519_KEY_BYTES } from '../../assembly/constants.js';
 import { InvalidKeyLengthError, LowOrderPointError } from '../errors.js';
 import { assertLength } from './bytes.js';
-import { takeBytes } from './sha256.js';
-import { core } from './wasm.js';
+import { core, takeBytes } from './wasm.js';
 
 /** Copy the secret key into the WASM scalar buffer (the core wipes it during the call). */
 function loadSecretKey(secretKey: Uint8Array): void {
