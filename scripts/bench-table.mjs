@@ -44,7 +44,7 @@ for (const suite of suites) {
     const mbs = c.bytes > 0 ? ((ours * c.bytes) / 1e6).toFixed(0) : '';
     const r = (x) => (x === undefined ? '' : `${x.toFixed(2)}×`);
     console.log(
-      `| ${c.group} | ${c.size} | ${fmt(ours)}/s | ${mbs} | ±${((spread * 100) / 2).toFixed(0)}% | ${r(ratio(noble))} | ${peer ? `${r(ratio(peer))} (${peer})` : ''} | ${best ? `${best[0]} ${r(ours / best[1])}` : ''} |`,
+      `| ${c.group} | ${c.size} | ${fmt(ours)}/s | ${mbs} | ±${((spread * 100) / 2).toFixed(0)}% | ${r(ratio(noble))} | ${peer ? `${r(ratio(peer))} (${peer})` : ''} | ${best ? `${best[0]} ${r(ratio(best[0]))}` : ''} |`,
     );
   });
 }
