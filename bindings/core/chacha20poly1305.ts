@@ -16,6 +16,7 @@ import {
   InvalidOutputLengthError,
   InvalidStateError,
 } from '../errors.js';
+import { assertBytes, assertLength } from './bytes.js';
 import { core } from './wasm.js';
 
 const TAG = POLY1305_TAG_BYTES;
@@ -75,23 +76,17 @@ function aeadCore(): AeadCore {
 }
 
 function assertKey(key: unknown): asserts key is Uint8Array {
-  if (!(key instanceof Uint8Array)) throw new InvalidArgumentError('key must be a Uint8Array');
-  if (key.length !== CHACHA20_KEY_BYTES) throw new InvalidKeyLengthError(`key must be ${CHACHA20_KEY_BYTES} bytes, got ${key.length}`);
+  assertLength(key, CHACHA20_KEY_BYTES, 'key', InvalidKeyLengthError);
 }
 
 function assertNonce(nonce: unknown): asserts nonce is Uint8Array {
-  if (!(nonce instanceof Uint8Array)) throw new InvalidArgumentError('nonce must be a Uint8Array');
-  if (nonce.length !== CHACHA20_NONCE_BYTES) throw new InvalidNonceLengthError(`nonce must be ${CHACHA20_NONCE_BYTES} bytes, got ${nonce.length}`);
-}
-
-function assertData(value: unknown, name: string): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`${name} must be a Uint8Array`);
+  assertLength(nonce, CHACHA20_NONCE_BYTES, 'nonce', InvalidNonceLengthError);
 }
 
 /** The caller's output buffer (exactly `length` bytes), or a new one. */
 function outputBuffer(output: Uint8Array | undefined, length: number): Uint8Array {
   if (output === undefined) return new Uint8Array(length);
-  assertData(output, 'output');
+  assertBytes(output, 'output');
   if (output.length !== length) throw new InvalidOutputLengthError(`output must be ${length} bytes, got ${output.length}`);
   return output;
 }
@@ -238,12 +233,12 @@ class Instance implements ChaCha20Poly1305 {
     // (keystream reuse, and the Poly1305 key leaks). Any attempt consumes the instance.
     if (this.#encrypted) throw new InvalidStateError('encrypt() was already called on this key and nonce; use a new nonce');
     this.#encrypted = true;
-    assertData(plaintext, 'plaintext');
+    assertBytes(plaintext, 'plaintext');
     return sealChecked(this.#key, this.#nonce, plaintext, this.#aad, output);
   }
 
   decrypt(ciphertextWithTag: Uint8Array, output?: Uint8Array): Uint8Array {
-    assertData(ciphertextWithTag, 'ciphertext');
+    assertBytes(ciphertextWithTag, 'ciphertext');
     return openChecked(this.#key, this.#nonce, ciphertextWithTag, this.#aad, output);
   }
 }
@@ -251,7 +246,7 @@ class Instance implements ChaCha20Poly1305 {
 function construct(key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array): ChaCha20Poly1305 {
   assertKey(key);
   assertNonce(nonce);
-  if (aad !== undefined) assertData(aad, 'aad');
+  if (aad !== undefined) assertBytes(aad, 'aad');
   // Like noble, key, nonce and AAD are borrowed, not copied: they are read at encrypt/decrypt time.
   return new Instance(key, nonce, aad ?? EMPTY);
 }
@@ -276,8 +271,8 @@ export const chacha20poly1305: ChaCha20Poly1305Function = Object.assign(construc
 export function chacha20poly1305Seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY, output?: Uint8Array): Uint8Array {
   assertKey(key);
   assertNonce(nonce);
-  assertData(plaintext, 'plaintext');
-  assertData(aad, 'aad');
+  assertBytes(plaintext, 'plaintext');
+  assertBytes(aad, 'aad');
   return sealChecked(key, nonce, plaintext, aad, output);
 }
 
@@ -288,8 +283,8 @@ export function chacha20poly1305Seal(key: Uint8Array, nonce: Uint8Array, plainte
 export function chacha20poly1305Open(key: Uint8Array, nonce: Uint8Array, ciphertextWithTag: Uint8Array, aad: Uint8Array = EMPTY, output?: Uint8Array): Uint8Array {
   assertKey(key);
   assertNonce(nonce);
-  assertData(ciphertextWithTag, 'ciphertext');
-  assertData(aad, 'aad');
+  assertBytes(ciphertextWithTag, 'ciphertext');
+  assertBytes(aad, 'aad');
   return openChecked(key, nonce, ciphertextWithTag, aad, output);
 }
 
@@ -303,7 +298,7 @@ export function chacha20poly1305Open(key: Uint8Array, nonce: Uint8Array, ciphert
 export function chacha20ForTestingOnly(key: Uint8Array, nonce: Uint8Array, counter: number, data: Uint8Array): Uint8Array {
   assertKey(key);
   assertNonce(nonce);
-  assertData(data, 'data');
+  assertBytes(data, 'data');
   if (!Number.isInteger(counter) || counter < 0 || counter > 0xffffffff) throw new InvalidArgumentError('counter must be a u32');
   if (data.length > IO_BUFFER_BYTES) throw new InvalidArgumentError(`data must be at most ${IO_BUFFER_BYTES} bytes`);
   const c = aeadCore();
@@ -321,9 +316,9 @@ export function chacha20ForTestingOnly(key: Uint8Array, nonce: Uint8Array, count
  * API: a Poly1305 key must never be used twice; for the §2.5.2 and Appendix A.3 test vectors.
  */
 export function poly1305ForTestingOnly(key: Uint8Array, message: Uint8Array): Uint8Array {
-  assertData(key, 'key');
+  assertBytes(key, 'key');
   if (key.length !== POLY1305_KEY_BYTES) throw new InvalidKeyLengthError(`key must be ${POLY1305_KEY_BYTES} bytes, got ${key.length}`);
-  assertData(message, 'message');
+  assertBytes(message, 'message');
   if (message.length > IO_BUFFER_BYTES) throw new InvalidArgumentError(`message must be at most ${IO_BUFFER_BYTES} bytes`);
   const c = aeadCore();
   c.heap.set(key, c.key);

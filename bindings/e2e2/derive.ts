@@ -10,6 +10,7 @@
  * Every HKDF-Expand info starts with a versioned ASCII label and a 0x00 byte (domain separation).
  */
 import { expand } from '../core/hkdf.js';
+import { assertBytes } from '../core/bytes.js';
 import { sha256 } from '../core/sha256.js';
 import { x25519 } from '../core/x25519.js';
 import { InvalidArgumentError, InvalidKeyLengthError } from '../errors.js';
@@ -177,7 +178,7 @@ export function deriveEapi(exporter: Uint8Array, params: EapiParams): Uint8Array
  * SHA-256("e2e2/v1/fingerprint" || 0x00 || key). One-way; equal on both sides when keys agree.
  */
 export function fingerprint(key: Uint8Array): string {
-  if (!(key instanceof Uint8Array)) throw new InvalidArgumentError('key must be a Uint8Array');
+  assertBytes(key, 'key');
   const digest = sha256(concatBytes(label(LABEL_FINGERPRINT), key));
   const out = toHex(digest.subarray(0, FINGERPRINT_BYTES));
   digest.fill(0);

@@ -24,6 +24,7 @@ import {
   AuthenticationError,
 } from '../errors.js';
 import { CipherState } from '../noise/cipher-state.js';
+import { assertBytes } from '../core/bytes.js';
 import { authenticationFailed } from '../noise/failures.js';
 import {
   EAPI_MAX_INDEX,
@@ -126,7 +127,7 @@ class SessionCore {
 
   seal(data: Uint8Array, forceRekey: boolean): Uint8Array {
     this.assertCanSend();
-    if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('data must be a Uint8Array');
+    assertBytes(data, 'data');
     if (data.length > MAX_RECORD_DATA_BYTES) throw new PayloadTooLargeError(`one record carries at most ${MAX_RECORD_DATA_BYTES} bytes of data`);
     // The last record a key may encrypt is sent as REKEY, so no key encrypts more than rekeyAfterRecords.
     const type = forceRekey || this.sentUnderKey + 1 >= this.rekeyAfterRecords ? RECORD_TYPE_REKEY : RECORD_TYPE_DATA;
@@ -143,7 +144,7 @@ class SessionCore {
   open(record: Uint8Array): OpenResult {
     this.assertNotDisposed();
     if (this.receiveClosed) throw new SessionClosedError('the peer already sent its close record');
-    if (!(record instanceof Uint8Array)) throw new InvalidArgumentError('record must be a Uint8Array');
+    assertBytes(record, 'record');
     if (record.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(`record exceeds ${MAX_MESSAGE_BYTES} bytes (Noise §3)`);
     if (record.length < MIN_RECORD_BYTES) throw new MalformedMessageError(`record is shorter than ${MIN_RECORD_BYTES} bytes`);
     let plaintext: Uint8Array;

@@ -12,6 +12,7 @@
  * readMessage/writeMessage (bad tag, low-order key, malformed length) leaves the state as it was.
  */
 import { x25519 } from '../core/x25519.js';
+import { assertBytes } from '../core/bytes.js';
 import { InvalidArgumentError, InvalidKeyLengthError, InvalidStateError, MalformedMessageError, MessageTooLargeError, PayloadTooLargeError } from '../errors.js';
 import { DH_BYTES, MAX_MESSAGE_BYTES, PSK_BYTES, TAG_BYTES } from '../e2e2/constants.js';
 import { concatBytes } from '../e2e2/encoding.js';
@@ -58,7 +59,7 @@ export class HandshakeState {
     this.role = options.role;
     if (options.psk !== undefined) this.setPsk(options.psk);
     const prologue = options.prologue ?? EMPTY;
-    if (!(prologue instanceof Uint8Array)) throw new InvalidArgumentError('prologue must be a Uint8Array');
+    assertBytes(prologue, 'prologue');
     if (options.fixedEphemeralPrivateKeyForTestingOnly !== undefined) {
       const fixed = options.fixedEphemeralPrivateKeyForTestingOnly;
       if (!(fixed instanceof Uint8Array) || fixed.length !== DH_BYTES) {
@@ -116,7 +117,7 @@ export class HandshakeState {
   /** WriteMessage(payload, message_buffer) (§5.3). Returns the message bytes. */
   writeMessage(payload: Uint8Array = EMPTY): Uint8Array {
     const tokens = this.#assertTurn(true);
-    if (!(payload instanceof Uint8Array)) throw new InvalidArgumentError('payload must be a Uint8Array');
+    assertBytes(payload, 'payload');
     const overhead = tokens.filter((t) => t === 'e').length * DH_BYTES + TAG_BYTES;
     if (payload.length + overhead > MAX_MESSAGE_BYTES) {
       throw new PayloadTooLargeError(`payload must be at most ${MAX_MESSAGE_BYTES - overhead} bytes (message limit ${MAX_MESSAGE_BYTES}, Noise §3)`);
@@ -160,7 +161,7 @@ export class HandshakeState {
   /** ReadMessage(message, payload_buffer) (§5.3). Returns the decrypted payload. */
   readMessage(message: Uint8Array): Uint8Array {
     const tokens = this.#assertTurn(false);
-    if (!(message instanceof Uint8Array)) throw new InvalidArgumentError('message must be a Uint8Array');
+    assertBytes(message, 'message');
     if (message.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(`handshake message exceeds ${MAX_MESSAGE_BYTES} bytes (Noise §3)`);
     const work = this.#symmetric.clone();
     let offset = 0;

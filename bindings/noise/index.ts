@@ -18,6 +18,7 @@ import { InvalidArgumentError, InvalidStateError, MalformedMessageError, Message
 import { MAX_MESSAGE_BYTES, TAG_BYTES } from '../e2e2/constants.js';
 import type { CipherState } from './cipher-state.js';
 import { HandshakeState, type Role } from './handshake-state.js';
+import { assertBytes } from '../core/bytes.js';
 
 export type { Role } from './handshake-state.js';
 export { NOISE_PROTOCOL_NAME } from '../e2e2/constants.js';
@@ -77,7 +78,7 @@ function transport(send: CipherState, receive: CipherState): NoiseTransport {
   return {
     encrypt(plaintext: Uint8Array): Uint8Array {
       assertUsable();
-      if (!(plaintext instanceof Uint8Array)) throw new InvalidArgumentError('plaintext must be a Uint8Array');
+      assertBytes(plaintext, 'plaintext');
       if (plaintext.length > MAX_TRANSPORT_PLAINTEXT_BYTES) {
         throw new PayloadTooLargeError(`plaintext must be at most ${MAX_TRANSPORT_PLAINTEXT_BYTES} bytes (Noise §3)`);
       }
@@ -85,7 +86,7 @@ function transport(send: CipherState, receive: CipherState): NoiseTransport {
     },
     decrypt(ciphertext: Uint8Array): Uint8Array {
       assertUsable();
-      if (!(ciphertext instanceof Uint8Array)) throw new InvalidArgumentError('ciphertext must be a Uint8Array');
+      assertBytes(ciphertext, 'ciphertext');
       if (ciphertext.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(`transport message exceeds ${MAX_MESSAGE_BYTES} bytes (Noise §3)`);
       if (ciphertext.length < TAG_BYTES) throw new MalformedMessageError('transport message is shorter than the tag');
       return receive.decryptWithAd(EMPTY, ciphertext, 'transport message');
