@@ -14,6 +14,8 @@ import {
   InvalidNonceLengthError,
   InvalidOutputLengthError,
   InvalidStateError,
+  MessageTooLargeError,
+  PayloadTooLargeError,
   chacha20poly1305,
   chacha20poly1305Open,
   chacha20poly1305Seal,
@@ -119,6 +121,29 @@ describe('caller errors', () => {
     const sealed = chacha20poly1305(key, nonce).encrypt(plaintext);
     expectError(() => chacha20poly1305(key, nonce).decrypt(sealed, output), InvalidOutputLengthError, 'ERR_INVALID_OUTPUT_LENGTH', 'caller', `output must be ${plaintext.length} bytes, got ${plaintext.length + 15}`);
     expect(output.every((b) => b === 7)).toBe(true);
+    expectStillWorks();
+  });
+});
+
+describe('the RFC 8439 §2.8 size limit: plaintexts of at most 2^38 - 64 bytes', () => {
+  /**
+   * A Uint8Array that reports a length of `length` (Node 22+ could allocate one that large; this
+   * machine cannot spare 256 GiB): the check must reject it before reading a byte.
+   */
+  function claimingLength(length: number): Uint8Array {
+    const bytes = new Uint8Array(64);
+    Object.defineProperty(bytes, 'length', { value: length });
+    return bytes;
+  }
+  const limit = 2 ** 38 - 64;
+
+  it('seal refuses one byte more (ERR_PAYLOAD_TOO_LARGE); open refuses a ciphertext of one byte more (ERR_MESSAGE_TOO_LARGE)', () => {
+    const message = 'plaintext must be at most 2^38 - 64 bytes (RFC 8439 §2.8)';
+    expectError(() => chacha20poly1305(key, nonce).encrypt(claimingLength(limit + 1)), PayloadTooLargeError, 'ERR_PAYLOAD_TOO_LARGE', 'caller', message);
+    expectError(() => chacha20poly1305Seal(key, nonce, claimingLength(limit + 1)), PayloadTooLargeError, 'ERR_PAYLOAD_TOO_LARGE', 'caller', message);
+    const openMessage = 'ciphertext must be at most 2^38 - 64 + 16 bytes (RFC 8439 §2.8)';
+    expectError(() => chacha20poly1305(key, nonce).decrypt(claimingLength(limit + 17)), MessageTooLargeError, 'ERR_MESSAGE_TOO_LARGE', 'peer', openMessage);
+    expectError(() => chacha20poly1305Open(key, nonce, claimingLength(limit + 17)), MessageTooLargeError, 'ERR_MESSAGE_TOO_LARGE', 'peer', openMessage);
     expectStillWorks();
   });
 });

@@ -11,6 +11,8 @@ import { CHACHA20_BLOCK_BYTES, CHACHA20_KEY_BYTES, CHACHA20_NONCE_BYTES, IO_BUFF
 import {
   AuthenticationError,
   InvalidArgumentError,
+  MessageTooLargeError,
+  PayloadTooLargeError,
   InvalidKeyLengthError,
   InvalidNonceLengthError,
   InvalidOutputLengthError,
@@ -21,6 +23,13 @@ import { core } from './wasm.js';
 
 const TAG = POLY1305_TAG_BYTES;
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Largest plaintext, RFC 8439 §2.8: 2^38 - 64 bytes, the 2^32 - 1 blocks of 64 bytes the 32-bit
+ * block counter reaches from 1. Beyond it the keystream would repeat. (Node 22+ can allocate
+ * Uint8Arrays that large, so the limit is checked, not assumed.)
+ */
+export const AEAD_MAX_PLAINTEXT_BYTES = 2 ** 38 - 64;
 
 /** The one message of every authentication failure (which check failed goes only into `cause`). */
 const AUTH_FAILED = 'authentication failed';
@@ -138,14 +147,11 @@ function loadInputs(c: AeadCore, key: Uint8Array, nonce: Uint8Array, data: Uint8
   return true;
 }
 
-/**
- * Seal (RFC 8439 §2.8): ciphertext || tag. Arguments must already be validated.
- * Messages are far below the 2^38 - 64 byte limit of §2.8 (a Uint8Array holds at most 2^32 bytes
- * in the engines we support), so the 32-bit block counter cannot wrap.
- */
+/** Seal (RFC 8439 §2.8): ciphertext || tag. Arguments must already be validated. */
 function sealChecked(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, output?: Uint8Array): Uint8Array {
-  const c = bound ?? aeadCore();
   const n = plaintext.length;
+  if (n > AEAD_MAX_PLAINTEXT_BYTES) throw new PayloadTooLargeError(`plaintext must be at most 2^38 - 64 bytes (RFC 8439 §2.8)`);
+  const c = bound ?? aeadCore();
   const out = output === undefined ? undefined : outputBuffer(output, n + TAG);
   const { heap, io } = c;
   if (loadInputs(c, key, nonce, plaintext, n, aad)) {
@@ -174,6 +180,8 @@ function openChecked(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad
   const c = bound ?? aeadCore();
   if (sealed.length < TAG) throw new AuthenticationError(AUTH_FAILED, { cause: 'ciphertext shorter than the tag' });
   const n = sealed.length - TAG;
+  // No authentic message is longer: the sender's block counter would have wrapped (RFC 8439 §2.8).
+  if (n > AEAD_MAX_PLAINTEXT_BYTES) throw new MessageTooLargeError(`ciphertext must be at most 2^38 - 64 + 16 bytes (RFC 8439 §2.8)`);
   const out = output === undefined ? undefined : outputBuffer(output, n);
   const { heap, io } = c;
   if (loadInputs(c, key, nonce, sealed, n, aad)) {
