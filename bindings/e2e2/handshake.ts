@@ -287,7 +287,11 @@ export class ServerHandshake {
       const unknownKey = resolved === undefined || resolved === null;
       // Unknown key id: continue with a random dummy key, so the server's bytes and work are the
       // same as for a wrong secret; the client fails on message 2, or we fail on its first record.
-      psk = unknownKey ? randomBytes(PSK_BYTES) : assertSecret(resolved).slice();
+      // Both paths draw the dummy, validate one 32-byte secret and copy it (SPEC.md §5.4): the
+      // resolver's buffer belongs to the caller and is never written to; our copy is wiped below.
+      const dummy = randomBytes(PSK_BYTES);
+      psk = assertSecret(unknownKey ? dummy : resolved).slice();
+      dummy.fill(0);
       // <- e, ee, psk, payload
       e = ephemeral(this.#fixedEphemeral);
       k2 = message2KeySchedule(work, e.publicKey, e.secretKey, re, psk, this.#trace);
