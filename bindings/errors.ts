@@ -183,6 +183,30 @@ export class ServerBusyError extends E2E2Error {
   readonly fault = 'lifecycle';
 }
 
+/** The API key a live channel authenticated with was revoked; the server closed the channel (4006). */
+export class KeyRevokedError extends E2E2Error {
+  static readonly code = 'ERR_KEY_REVOKED';
+  readonly code = 'ERR_KEY_REVOKED';
+  readonly fault = 'lifecycle';
+}
+
+/** Nothing arrived from the peer within the keepalive timeout after a ping: it is gone or frozen (4008). */
+export class KeepaliveTimeoutError extends E2E2Error {
+  static readonly code = 'ERR_KEEPALIVE_TIMEOUT';
+  readonly code = 'ERR_KEEPALIVE_TIMEOUT';
+  readonly fault = 'peer';
+}
+
+/**
+ * Application code (a channel listener, a server handler) threw or rejected. The channel it ran for
+ * is closed (1011); the thrown value is the `cause`, never shown to the peer.
+ */
+export class ApplicationError extends E2E2Error {
+  static readonly code = 'ERR_APPLICATION';
+  readonly code = 'ERR_APPLICATION';
+  readonly fault = 'caller';
+}
+
 /**
  * The WebSocket closed (or could not open) before the operation completed. `closeCode` is the
  * WebSocket close code (1006 when the connection dropped without a close frame).
@@ -224,7 +248,10 @@ export type E2E2ErrorCode =
   | 'ERR_KEY_STORE'
   | 'ERR_HANDSHAKE_TIMEOUT'
   | 'ERR_SERVER_BUSY'
-  | 'ERR_CONNECTION_CLOSED';
+  | 'ERR_CONNECTION_CLOSED'
+  | 'ERR_KEY_REVOKED'
+  | 'ERR_KEEPALIVE_TIMEOUT'
+  | 'ERR_APPLICATION';
 
 /** Narrow an unknown thrown value to an e2e2 error (optionally of one code). */
 export function isE2E2Error(value: unknown, code?: E2E2ErrorCode): value is E2E2Error {

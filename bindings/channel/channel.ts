@@ -1,22 +1,36 @@
 /**
  * An established E2-E2 channel over one WebSocket: the same object on the client and on the
- * server. Browser-safe (no Node imports).
+ * server. Browser-safe (no Node imports). The wire rules are SPEC.md §7.7 (the WebSocket binding).
  *
- * Wire (README "Channel"): one binary WebSocket message = one E2-E2 record (SPEC.md §7).
- * `send()` seals one record, so message boundaries are kept (at most 65,518 bytes each);
- * `write()` is the stream form that splits any length into as many records as needed.
- * `end()` sends the CLOSE record that ends our direction; `close()` does that and then closes the
- * WebSocket (1000). A WebSocket that closes before the peer's CLOSE record is reported as a
- * truncated channel (ERR_CONNECTION_CLOSED), never as a clean end.
- *
- * Incoming messages go to 'message' listeners when there are any, otherwise they queue for the
- * async iterator (`for await (const m of channel)`); reading from the network pauses while the
- * queue holds more than 8 MiB, or while `pause()` is in effect.
+ * - One binary WebSocket message = one E2-E2 record. `send()` seals one record (message
+ *   boundaries kept, at most 65,518 bytes); `write()` is the stream form that splits any length.
+ * - Backpressure the Node way: `send()`/`write()` return false once `writableHighWaterMark` bytes
+ *   wait in the socket; then wait for 'drain' (or `await drained()`). Incoming messages nobody
+ *   reads queue up to `readableHighWaterMark`, then reading from the network pauses.
+ * - A clean end is the peer's CLOSE record and nothing else: close frames are not authenticated,
+ *   so a WebSocket that closes before the peer's CLOSE record is a truncation
+ *   (ERR_CONNECTION_CLOSED), whatever its close code.
+ * - Application code cannot take the process down: a 'message', 'end' or 'drain' listener that
+ *   throws closes this channel with 1011 (ERR_APPLICATION) and is reported to `reportError` (the
+ *   server's 'error' event); a 'close' listener that throws is only reported.
+ * - Keepalive (where the socket can ping): after `keepaliveIntervalMs` without a frame from the
+ *   peer, ping; nothing within `keepaliveTimeoutMs` more: close 4008 (ERR_KEEPALIVE_TIMEOUT).
  */
 import type { Eapi } from '../e2e2/eapi.js';
 import type { VerifiedEapi, VerifyEapiOptions } from '../e2e2/eapi.js';
 import { ClientSession, ServerSession, type OpenResult, type Session } from '../e2e2/session.js';
-import { ConnectionClosedError, InvalidArgumentError, InvalidStateError, MalformedMessageError, MessageTooLargeError, type E2E2Error } from '../errors.js';
+import {
+  ApplicationError,
+  ConnectionClosedError,
+  InvalidArgumentError,
+  InvalidStateError,
+  KeepaliveTimeoutError,
+  MalformedMessageError,
+  MessageTooLargeError,
+  PayloadTooLargeError,
+  isE2E2Error,
+  type E2E2Error,
+} from '../errors.js';
 import { MAX_RECORD_DATA_BYTES } from '../e2e2/constants.js';
 import { CloseCode, closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import type { MessageSocket } from './socket.js';
@@ -33,26 +47,42 @@ export interface CloseInfo {
   initiator: 'local' | 'remote';
 }
 
-/** @internal Settings the client and the server pass to each channel. */
+/** @internal Settings the client and the server pass to each channel (defaults: ./limits.ts). */
 export interface ChannelSettings {
   /** Largest incoming WebSocket message, bytes. */
   maxMessageBytes: number;
-  /** How long a close waits for the peer's close frame before dropping the connection, ms. */
+  /** How long a close waits for the peer's CLOSE record, and then for its close frame, ms. */
   closeTimeoutMs: number;
   /** Keep our direction open after the peer's CLOSE record (until `end()` or `close()`). */
   allowHalfOpen: boolean;
+  /** `send()`/`write()` return false once this many bytes wait in the socket. */
+  writableHighWaterMark: number;
+  /** Reading from the network pauses while this many unread bytes are queued. */
+  readableHighWaterMark: number;
+  /** Ping after this long without a frame from the peer, ms; 0 = no keepalive. */
+  keepaliveIntervalMs: number;
+  /** Close with 4008 when nothing arrives this long after a ping, ms. */
+  keepaliveTimeoutMs: number;
+  /** End the channel (CLOSE record, then 4007) this long after it opened, ms; 0 = never. */
+  maxAgeMs: number;
+  /** Where errors from application listeners go (never thrown into the socket). */
+  reportError: (error: E2E2Error) => void;
 }
 
 type MessageListener = (data: Uint8Array) => void;
 type CloseListener = (info: CloseInfo) => void;
-type EndListener = () => void;
+type VoidListener = () => void;
+type Timer = ReturnType<typeof setTimeout>;
 
-const QUEUE_HIGH_WATER_BYTES = 8 << 20;
-const QUEUE_LOW_WATER_BYTES = 1 << 20;
 /** Per-message bookkeeping counted against the queue limit, so floods of empty messages are bounded too. */
 const QUEUE_ENTRY_OVERHEAD_BYTES = 64;
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
+
+function unrefTimer(timer: Timer): Timer {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
 
 export class Channel implements AsyncIterable<Uint8Array> {
   readonly role: 'client' | 'server';
@@ -69,15 +99,26 @@ export class Channel implements AsyncIterable<Uint8Array> {
   #state: 'open' | 'closing' | 'closed' = 'open';
   #sentClose = false;
   #receivedClose = false;
+  /** Our close frame went out: nothing the peer sends afterwards is processed. */
+  #closeFrameSent = false;
+  /** The close frame code to send once both CLOSE records are through (1000, or what close() asked for). */
+  #closeCode: number = CloseCode.NORMAL;
   #closeInfo: CloseInfo | undefined;
   #pendingError: E2E2Error | undefined;
   /** Who acted first: our end()/close()/failure, or the peer's CLOSE record or close frame. */
   #initiator: 'local' | 'remote' | undefined;
   #resolveClosed!: (info: CloseInfo) => void;
-  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #graceTimer: Timer | undefined;
+  #closeTimer: Timer | undefined;
+  #keepaliveTimer: Timer | undefined;
+  #ageTimer: Timer | undefined;
+  /** Frames seen from the peer (any kind); keepalive compares it across an interval. */
+  #activity = 0;
   #messageListeners = new Set<MessageListener>();
   #closeListeners = new Set<CloseListener>();
-  #endListeners = new Set<EndListener>();
+  #endListeners = new Set<VoidListener>();
+  #drainListeners = new Set<VoidListener>();
+  #needDrain = false;
   #queue: Uint8Array[] = [];
   /** Async iterators currently running. */
   #iterators = 0;
@@ -99,7 +140,12 @@ export class Channel implements AsyncIterable<Uint8Array> {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     socket.onMessage = (bytes) => this.#receive(bytes);
     socket.onText = () => this.#fail(new MalformedMessageError('received a text WebSocket message; E2-E2 messages are binary'));
+    socket.onActivity = () => void this.#activity++;
+    socket.onProtocolError = (error) => this.#noteError(error);
     socket.onClose = (code, reason) => this.#onSocketClose(code, reason);
+    socket.onFault = (error) => this.#applicationError(error, 'an internal channel handler threw');
+    if (settings.keepaliveIntervalMs > 0) this.#armKeepalive();
+    if (settings.maxAgeMs > 0) this.#ageTimer = unrefTimer(setTimeout(() => this.#closeGracefully(CloseCode.SESSION_EXPIRED), settings.maxAgeMs));
   }
 
   /** Application bytes sent and received so far. */
@@ -115,6 +161,11 @@ export class Channel implements AsyncIterable<Uint8Array> {
     return this.#socket.bufferedAmount;
   }
 
+  /** True after send()/write() returned false, until 'drain'. */
+  get writableNeedDrain(): boolean {
+    return this.#needDrain;
+  }
+
   /** 'open', 'closing' (a close started) or 'closed' (the WebSocket is closed). */
   get state(): 'open' | 'closing' | 'closed' {
     return this.#state;
@@ -125,18 +176,23 @@ export class Channel implements AsyncIterable<Uint8Array> {
     return this.#state !== 'closed' && !this.#sentClose && this.#pendingError === undefined;
   }
 
-  /** Send one message (bytes, or a string as UTF-8) of at most 65,518 bytes as one record. */
-  send(data: Uint8Array | string): void {
+  /**
+   * Send one message (bytes, or a string as UTF-8) of at most 65,518 bytes as one record
+   * (ERR_PAYLOAD_TOO_LARGE beyond). Returns false once the socket holds `writableHighWaterMark`
+   * bytes: wait for 'drain' before sending more.
+   */
+  send(data: Uint8Array | string): boolean {
     const bytes = this.#outgoing(data);
     if (bytes.length > MAX_RECORD_DATA_BYTES) {
-      throw new InvalidArgumentError(`a message is at most ${MAX_RECORD_DATA_BYTES} bytes; use write() for streams`);
+      throw new PayloadTooLargeError(`a message is at most ${MAX_RECORD_DATA_BYTES} bytes; use write() for streams`);
     }
     this.#socket.send(this.#session.seal(bytes));
     this.#bytesSent += bytes.length;
+    return this.#checkWritable();
   }
 
-  /** Send a chunk of a byte stream, of any length, as consecutive records of at most 65,518 bytes. */
-  write(data: Uint8Array | string): void {
+  /** Send a chunk of a byte stream, of any length, as consecutive records of at most 65,518 bytes. Returns as send(). */
+  write(data: Uint8Array | string): boolean {
     const bytes = this.#outgoing(data);
     let offset = 0;
     do {
@@ -145,17 +201,19 @@ export class Channel implements AsyncIterable<Uint8Array> {
       offset = end;
     } while (offset < bytes.length);
     this.#bytesSent += bytes.length;
+    return this.#checkWritable();
   }
 
   /**
-   * Rekey our sending direction (Noise Rekey(), SPEC.md §7): sends a REKEY record carrying
+   * Rekey our sending direction (Noise Rekey(), SPEC.md §7.3): sends a REKEY record carrying
    * `data` (default: none; delivered like any message when non-empty), then uses the next key.
    */
-  rekey(data: Uint8Array | string = EMPTY): void {
+  rekey(data: Uint8Array | string = EMPTY): boolean {
     const bytes = this.#outgoing(data);
-    if (bytes.length > MAX_RECORD_DATA_BYTES) throw new InvalidArgumentError(`a message is at most ${MAX_RECORD_DATA_BYTES} bytes`);
+    if (bytes.length > MAX_RECORD_DATA_BYTES) throw new PayloadTooLargeError(`a message is at most ${MAX_RECORD_DATA_BYTES} bytes`);
     this.#socket.send(this.#session.rekey(bytes));
     this.#bytesSent += bytes.length;
+    return this.#checkWritable();
   }
 
   /**
@@ -167,13 +225,16 @@ export class Channel implements AsyncIterable<Uint8Array> {
     return this.#session.issueEapi(options);
   }
 
-  /** Server channels: verify an EAPI-signed request made with this channel's session (SPEC.md §8.4). */
+  /**
+   * Server channels: verify an EAPI-signed request made with this channel's session (SPEC.md
+   * §8.4). Throws ERR_SESSION_CLOSED / ERR_SESSION_DISPOSED as soon as any close has started.
+   */
   verifyEapi(options: VerifyEapiOptions): VerifiedEapi {
     if (!(this.#session instanceof ServerSession)) throw new InvalidStateError('only a server channel verifies EAPIs');
     return this.#session.verifyEapi(options);
   }
 
-  /** Resolves when everything sent so far has left the process (backpressure for streams). */
+  /** Resolves when everything sent so far has left the process (or the channel closed). */
   drained(): Promise<void> {
     return this.#socket.drained();
   }
@@ -181,7 +242,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
   /** Stop reading from the network (flow control); messages already received are still delivered. */
   pause(): void {
     this.#userPaused = true;
-    this.#socket.pause();
+    if (!this.#closeFrameSent) this.#socket.pause();
   }
 
   resume(): void {
@@ -191,42 +252,51 @@ export class Channel implements AsyncIterable<Uint8Array> {
 
   /**
    * 'message': each incoming message. 'end': the peer's CLOSE record arrived (no more messages).
-   * 'close': the WebSocket closed. Returns a function that removes the listener.
+   * 'drain': the socket's queue emptied after send()/write() returned false. 'close': the
+   * WebSocket closed. Returns a function that removes the listener.
    */
   on(event: 'message', listener: MessageListener): () => void;
-  on(event: 'end', listener: EndListener): () => void;
+  on(event: 'end' | 'drain', listener: VoidListener): () => void;
   on(event: 'close', listener: CloseListener): () => void;
-  on(event: 'message' | 'end' | 'close', listener: MessageListener | EndListener | CloseListener): () => void {
+  on(event: 'message' | 'end' | 'drain' | 'close', listener: MessageListener | VoidListener | CloseListener): () => void {
     if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
-    if (event === 'message') {
-      const l = listener as MessageListener;
-      this.#messageListeners.add(l);
-      // Hand over whatever arrived before the first listener, in order.
-      if (this.#queue.length > 0) {
-        const queued = this.#queue;
-        this.#queue = [];
-        this.#queuedBytes = 0;
-        for (const m of queued) l(m);
-        this.#updateQueuePause();
-        if (this.#receivedClose && !this.#settings.allowHalfOpen) this.end();
+    switch (event) {
+      case 'message': {
+        const l = listener as MessageListener;
+        this.#messageListeners.add(l);
+        // Hand over whatever arrived before the first listener, in order.
+        if (this.#queue.length > 0) {
+          const queued = this.#queue;
+          this.#queue = [];
+          this.#queuedBytes = 0;
+          for (const m of queued) if (!this.#call(l, m)) break;
+          this.#updateQueuePause();
+          if (this.#receivedClose && !this.#settings.allowHalfOpen) this.end();
+        }
+        return () => void this.#messageListeners.delete(l);
       }
-      return () => void this.#messageListeners.delete(l);
+      case 'end': {
+        const l = listener as VoidListener;
+        if (this.#receivedClose) queueMicrotask(() => this.#call(l));
+        else this.#endListeners.add(l);
+        return () => void this.#endListeners.delete(l);
+      }
+      case 'drain': {
+        const l = listener as VoidListener;
+        this.#drainListeners.add(l);
+        return () => void this.#drainListeners.delete(l);
+      }
+      case 'close': {
+        const l = listener as CloseListener;
+        if (this.#closeInfo) {
+          const info = this.#closeInfo;
+          queueMicrotask(() => this.#callAfterClose(l, info));
+        } else this.#closeListeners.add(l);
+        return () => void this.#closeListeners.delete(l);
+      }
+      default:
+        throw new InvalidArgumentError("event must be 'message', 'end', 'drain' or 'close'");
     }
-    if (event === 'end') {
-      const l = listener as EndListener;
-      if (this.#receivedClose) queueMicrotask(l);
-      else this.#endListeners.add(l);
-      return () => void this.#endListeners.delete(l);
-    }
-    if (event === 'close') {
-      const l = listener as CloseListener;
-      if (this.#closeInfo) {
-        const info = this.#closeInfo;
-        queueMicrotask(() => l(info));
-      } else this.#closeListeners.add(l);
-      return () => void this.#closeListeners.delete(l);
-    }
-    throw new InvalidArgumentError("event must be 'message', 'end' or 'close'");
   }
 
   /**
@@ -249,38 +319,47 @@ export class Channel implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * End our direction: send the CLOSE record (SPEC.md §7). The WebSocket closes (1000) once both
+   * End our direction: send the CLOSE record (SPEC.md §7.2). The WebSocket closes (1000) once both
    * directions have ended. Sending afterwards throws ERR_CONNECTION_CLOSED.
    */
   end(): void {
     if (this.#state === 'closed' || this.#sentClose || this.#pendingError) return;
     this.#initiator ??= 'local';
     this.#sendCloseRecord();
-    if (this.#receivedClose) this.#closeSocket(CloseCode.NORMAL);
+    if (this.#receivedClose) this.#closeSocket(this.#closeCode);
   }
 
   /**
-   * Close cleanly: the CLOSE record (unless already sent), then the WebSocket close frame with
-   * 1000 (or 1001 when a server shuts down). Resolves when the WebSocket is closed, or after
-   * `closeTimeoutMs` when the connection is dropped.
+   * Close cleanly: the CLOSE record (unless already sent), then, once the peer's CLOSE record has
+   * arrived (at most `closeTimeoutMs` later), the close frame with 1000 (or 1001 when a server
+   * shuts down). Resolves when the WebSocket is closed. If the peer's CLOSE does not come in
+   * time the channel closes anyway and `closed` reports the truncation.
    */
   close(code: typeof CloseCode.NORMAL | typeof CloseCode.GOING_AWAY = CloseCode.NORMAL): Promise<CloseInfo> {
     if (code !== CloseCode.NORMAL && code !== CloseCode.GOING_AWAY) throw new InvalidArgumentError('close code must be 1000 or 1001');
-    if (this.#state === 'open' && this.#pendingError === undefined) {
-      this.#initiator ??= 'local';
-      this.#sendCloseRecord();
-      this.#closeSocket(code);
-    }
+    this.#closeGracefully(code);
     return this.closed;
   }
 
   /**
    * End the channel at once because of `error`: no CLOSE record; the WebSocket closes with the
-   * code mapped from the error (1011 for errors that are not E2-E2 errors).
+   * code mapped from the error (1011 for errors that are not E2-E2 errors, which become the
+   * `cause` of an ERR_APPLICATION). Never throws.
    */
   destroy(error?: unknown): Promise<CloseInfo> {
-    this.#fail(error ?? new ConnectionClosedError('the channel was destroyed', { closeCode: CloseCode.INTERNAL_ERROR }));
+    this.#fail(
+      error === undefined
+        ? new ConnectionClosedError('the channel was destroyed', { closeCode: CloseCode.INTERNAL_ERROR })
+        : isE2E2Error(error)
+          ? error
+          : new ApplicationError('the channel was destroyed because of an application error', { cause: error }),
+    );
     return this.closed;
+  }
+
+  /** @internal End the channel now with `error` (the server's revocation: ERR_KEY_REVOKED). */
+  abort(error: E2E2Error): void {
+    this.#fail(error);
   }
 
   // ---------------------------------------------------------------- internals
@@ -298,6 +377,53 @@ export class Channel implements AsyncIterable<Uint8Array> {
     return data;
   }
 
+  /** After a send: false (and a 'drain' to come) once the socket holds the high-water mark. */
+  #checkWritable(): boolean {
+    if (this.#socket.bufferedAmount < this.#settings.writableHighWaterMark) return true;
+    if (!this.#needDrain) {
+      this.#needDrain = true;
+      void this.#socket.drained().then(() => {
+        this.#needDrain = false;
+        if (this.#state === 'closed') return;
+        for (const l of this.#drainListeners) if (!this.#call(l)) return;
+      });
+    }
+    return false;
+  }
+
+  /** Call an application listener; a throw closes this channel (1011). Returns false when it threw. */
+  #call<A extends unknown[]>(listener: (...args: A) => void, ...args: A): boolean {
+    try {
+      listener(...args);
+      return true;
+    } catch (error) {
+      this.#applicationError(error, 'a channel listener threw');
+      return false;
+    }
+  }
+
+  #callAfterClose(listener: CloseListener, info: CloseInfo): void {
+    try {
+      listener(info);
+    } catch (error) {
+      this.#report(new ApplicationError("a channel 'close' listener threw", { cause: error }));
+    }
+  }
+
+  #applicationError(error: unknown, message: string): void {
+    const wrapped = new ApplicationError(message, { cause: error });
+    this.#report(wrapped);
+    this.#fail(wrapped);
+  }
+
+  #report(error: E2E2Error): void {
+    try {
+      this.#settings.reportError(error);
+    } catch {
+      // A reporter that throws has nowhere left to report to.
+    }
+  }
+
   #sendCloseRecord(): void {
     if (this.#sentClose) return;
     this.#sentClose = true;
@@ -308,14 +434,46 @@ export class Channel implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** CLOSE record now; the close frame with `code` once the peer's CLOSE arrived, or after closeTimeoutMs. */
+  #closeGracefully(code: number): void {
+    if (this.#state === 'closed' || this.#pendingError || this.#closeFrameSent) return;
+    this.#initiator ??= 'local';
+    this.#closeCode = code;
+    this.#sendCloseRecord();
+    if (this.#receivedClose) this.#closeSocket(code);
+    else this.#graceTimer ??= setTimeout(() => this.#closeSocket(this.#closeCode), this.#settings.closeTimeoutMs);
+  }
+
   #closeSocket(code: number): void {
+    if (this.#closeFrameSent) return;
+    this.#closeFrameSent = true;
     if (this.#state === 'open') this.#state = 'closing';
+    clearTimeout(this.#graceTimer);
+    clearTimeout(this.#keepaliveTimer);
     this.#socket.close(code, closeReason(code));
-    this.#closeTimer ??= setTimeout(() => this.#socket.terminate(), this.#settings.closeTimeoutMs);
+    this.#closeTimer = setTimeout(() => this.#socket.terminate(), this.#settings.closeTimeoutMs);
+  }
+
+  #armKeepalive(): void {
+    const seen = this.#activity;
+    this.#keepaliveTimer = unrefTimer(
+      setTimeout(() => {
+        // While we do not read, the peer's frames (pongs included) wait in the kernel: not its fault.
+        if (this.#activity !== seen || this.#userPaused || this.#queuePaused) return this.#armKeepalive();
+        if (!this.#socket.ping()) return;
+        const pinged = this.#activity;
+        this.#keepaliveTimer = unrefTimer(
+          setTimeout(() => {
+            if (this.#activity !== pinged || this.#userPaused || this.#queuePaused) return this.#armKeepalive();
+            this.#fail(new KeepaliveTimeoutError(`no answer to a keepalive ping within ${this.#settings.keepaliveTimeoutMs} ms`));
+          }, this.#settings.keepaliveTimeoutMs),
+        );
+      }, this.#settings.keepaliveIntervalMs),
+    );
   }
 
   #receive(bytes: Uint8Array): void {
-    if (this.#state === 'closed' || this.#pendingError) return;
+    if (this.#state === 'closed' || this.#pendingError || this.#closeFrameSent) return;
     if (bytes.length > this.#settings.maxMessageBytes) {
       this.#fail(new MessageTooLargeError(`a message exceeds ${this.#settings.maxMessageBytes} bytes`));
       return;
@@ -324,7 +482,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     try {
       result = this.#session.open(bytes);
     } catch (error) {
-      this.#fail(error);
+      this.#fail(error as E2E2Error);
       return;
     }
     if (result.type === 'close') {
@@ -332,10 +490,11 @@ export class Channel implements AsyncIterable<Uint8Array> {
       this.#receivedClose = true;
       // An iterator that is not waiting is still working on the last message it got.
       const consumerBusy = this.#iterators > 0 && this.#waiters.length === 0;
-      for (const l of this.#endListeners) l();
+      const listeners = [...this.#endListeners];
       this.#endListeners.clear();
+      for (const l of listeners) if (!this.#call(l)) return;
       this.#settleWaitersIfDrained();
-      if (this.#sentClose) this.#closeSocket(CloseCode.NORMAL);
+      if (this.#sentClose) this.#closeSocket(this.#closeCode);
       // Without half-open our direction ends too, but only once the application has handled every
       // message that came before the CLOSE record (it may still answer them): now if nothing is
       // pending, else when the iterator asks for more or stops.
@@ -350,7 +509,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
 
   #deliver(data: Uint8Array): void {
     if (this.#messageListeners.size > 0) {
-      for (const l of this.#messageListeners) l(data);
+      for (const l of this.#messageListeners) if (!this.#call(l, data)) return;
       return;
     }
     const waiter = this.#waiters.shift();
@@ -364,10 +523,11 @@ export class Channel implements AsyncIterable<Uint8Array> {
   }
 
   #updateQueuePause(): void {
-    if (!this.#queuePaused && this.#queuedBytes > QUEUE_HIGH_WATER_BYTES) {
+    const high = this.#settings.readableHighWaterMark;
+    if (!this.#queuePaused && this.#queuedBytes > high) {
       this.#queuePaused = true;
-      this.#socket.pause();
-    } else if (this.#queuePaused && this.#queuedBytes < QUEUE_LOW_WATER_BYTES) {
+      if (!this.#closeFrameSent) this.#socket.pause();
+    } else if (this.#queuePaused && this.#queuedBytes < high / 2) {
       this.#queuePaused = false;
       if (!this.#userPaused) this.#socket.resume();
     }
@@ -402,35 +562,36 @@ export class Channel implements AsyncIterable<Uint8Array> {
     }
   }
 
-  /** End the channel because of `error` found on our side: close with the mapped code, no CLOSE record. */
-  #fail(error: unknown): void {
-    if (this.#state === 'closed' || this.#pendingError) return;
+  /** Remember the first error that ended the channel; the session's keys (and its EAPIs) end now. */
+  #noteError(error: E2E2Error): boolean {
+    if (this.#state === 'closed' || this.#pendingError) return false;
     this.#initiator ??= 'local';
-    this.#pendingError = error as E2E2Error;
-    this.#closeSocket(closeCodeFor(error, this.#socket.whatwg));
+    this.#pendingError = error;
+    this.#session.dispose();
+    return true;
+  }
+
+  /** End the channel because of `error` found on our side: close with the mapped code, no CLOSE record. */
+  #fail(error: E2E2Error): void {
+    if (this.#noteError(error)) this.#closeSocket(closeCodeFor(error, this.#socket.whatwg));
   }
 
   #onSocketClose(code: number, reason: string): void {
     if (this.#state === 'closed') return;
     const initiator = this.#initiator ?? 'remote';
     this.#state = 'closed';
-    if (this.#closeTimer) clearTimeout(this.#closeTimer);
+    for (const timer of [this.#graceTimer, this.#closeTimer, this.#keepaliveTimer, this.#ageTimer]) clearTimeout(timer);
     this.#session.dispose();
-    // Clean: the peer's CLOSE record arrived, or we ended and the peer answered with 1000.
-    // Anything else is an error; a normal close frame without a CLOSE record is a truncation.
-    let error = this.#pendingError;
-    if (error === undefined && !this.#receivedClose && !(this.#sentClose && code === CloseCode.NORMAL)) {
-      error =
-        code === CloseCode.NORMAL || code === CloseCode.GOING_AWAY || code === 1005
-          ? new ConnectionClosedError('the channel was truncated: the WebSocket closed before a CLOSE record', { closeCode: code, closeReason: reason })
-          : errorForClose(code, reason, 'session');
-    }
+    // Clean only when the peer's authentic CLOSE record arrived: close frames can be forged.
+    const error = this.#pendingError ?? (this.#receivedClose ? undefined : errorForClose(code, reason, 'session'));
     const info: CloseInfo = error ? { code, reason, error, initiator } : { code, reason, initiator };
     this.#closeInfo = info;
     this.#settleWaitersIfDrained();
-    for (const l of this.#closeListeners) l(info);
+    const listeners = [...this.#closeListeners];
     this.#closeListeners.clear();
     this.#endListeners.clear();
+    this.#drainListeners.clear();
     this.#resolveClosed(info);
+    for (const l of listeners) this.#callAfterClose(l, info);
   }
 }

@@ -15,17 +15,11 @@
 import { createClientHandshake, type ClientHandshakeOptions, type TraceEvent } from '../e2e2/handshake.js';
 import type { ApiKey } from '../e2e2/api-key.js';
 import type { ClientSession } from '../e2e2/session.js';
-import { HandshakeTimeoutError, InvalidArgumentError, MalformedMessageError, MessageTooLargeError } from '../errors.js';
-import { MAX_MESSAGE_BYTES } from '../e2e2/constants.js';
+import { ApplicationError, HandshakeTimeoutError, InvalidArgumentError, MalformedMessageError, MessageTooLargeError, isE2E2Error, type E2E2Error } from '../errors.js';
 import { Channel } from './channel.js';
 import { closeCodeFor, closeReason, errorForClose } from './close-codes.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, channelSettings, integerOption, printError, type ChannelOptions } from './limits.js';
 import { adaptSocket, type MessageSocket } from './socket.js';
-
-/** Defaults shared by the client and the server (README "Limits"). */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
-/** One record or handshake message is at most 65,535 bytes (Noise §3), so no valid message is larger. */
-export const DEFAULT_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES;
 
 /** A handshake step, for demos and logs: the key stages with fingerprints, and the wire messages. */
 export type ConnectTraceEvent =
@@ -36,23 +30,19 @@ export type ConnectTraceEvent =
 /** Anything that makes an open-able WebSocket for a URL (the WHATWG constructor, or `ws` in Node). */
 export type WebSocketFactory = (url: string, maxMessageBytes: number) => unknown;
 
-export interface ConnectOptions {
+export interface ConnectOptions extends ChannelOptions {
   /** The API key: the token `e2e2_<keyId>_<secret>` or `{ keyId, secret }`. */
   apiKey: string | ApiKey;
   /** Application context mixed into the prologue; must equal the server's (default: empty). */
   context?: string | Uint8Array;
   /** Whole handshake, from opening the WebSocket to sending the key confirmation, ms. Default 10,000. */
   handshakeTimeoutMs?: number;
-  /** Largest incoming message accepted, bytes. Default and maximum 65,535. */
-  maxMessageBytes?: number;
-  /** How long a close waits for the server's close frame, ms. Default 5,000. */
-  closeTimeoutMs?: number;
-  /** Keep our direction open after the server's CLOSE record (byte-stream tunnels). Default false. */
-  allowHalfOpen?: boolean;
-  /** Each sending key encrypts at most this many records (SPEC.md §7). Default 65,536. */
+  /** Each sending key encrypts at most this many records (SPEC.md §7.3). Default 65,536. */
   rekeyAfterRecords?: number;
   /** Called at each handshake step (K1, K2, K3 fingerprints; message sizes). Never sees a secret. */
   trace?: (event: ConnectTraceEvent) => void;
+  /** Errors thrown by this channel's listeners (the channel closes with 1011). Default: console.error. */
+  onError?: (error: E2E2Error) => void;
   /** Where the WebSocket comes from. Default: the global `WebSocket`. */
   WebSocket?: new (url: string) => unknown;
 }
@@ -62,13 +52,6 @@ interface WhatwgEvents {
   addEventListener(type: string, listener: (event: { code?: number; reason?: string }) => void): void;
   removeEventListener(type: string, listener: (event: { code?: number; reason?: string }) => void): void;
   close(code?: number, reason?: string): void;
-}
-
-/** @internal An integer option in [1, max], or the default. */
-export function positiveInteger(value: number | undefined, fallback: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}`);
-  return value;
 }
 
 /** Connect with the WebSocket given in `options.WebSocket`, or the global one. */
@@ -85,9 +68,9 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object with an apiKey');
   const target = String(url);
   if (!/^wss?:\/\//i.test(target)) throw new InvalidArgumentError('url must start with ws:// or wss://');
-  const handshakeTimeoutMs = positiveInteger(options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
-  const maxMessageBytes = positiveInteger(options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes', MAX_MESSAGE_BYTES);
-  const closeTimeoutMs = positiveInteger(options.closeTimeoutMs, DEFAULT_CLOSE_TIMEOUT_MS, 'closeTimeoutMs');
+  const handshakeTimeoutMs = integerOption(options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new InvalidArgumentError('onError must be a function');
+  const settings = channelSettings(options, { maxAgeMs: 0, reportError: options.onError ?? printError('e2e2 channel') });
   const trace = options.trace;
   const handshakeOptions: ClientHandshakeOptions = { apiKey: options.apiKey };
   if (options.context !== undefined) handshakeOptions.context = options.context;
@@ -95,11 +78,13 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
   if (trace) handshakeOptions.trace = trace;
   // Parses and validates the API key before any network activity (ERR_INVALID_API_KEY).
   const handshake = createClientHandshake(handshakeOptions);
-  const ws = factory(target, maxMessageBytes) as WhatwgEvents;
+  const ws = factory(target, settings.maxMessageBytes) as WhatwgEvents;
 
   return new Promise<Channel>((resolve, reject) => {
     let settled = false;
     let socket: MessageSocket | undefined;
+    /** A frame error the WebSocket layer found (it closes by itself): the reason to report. */
+    let protocolError: E2E2Error | undefined;
     const settle = (error: unknown, channel?: Channel) => {
       if (settled) return;
       settled = true;
@@ -116,16 +101,18 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
      * closeTimeoutMs at the latest.
      */
     let failing = false;
-    const fail = (error: unknown) => {
+    const fail = (thrown: unknown) => {
       if (settled || failing) return;
       failing = true;
       clearTimeout(timer);
+      // Our own code (a trace callback) may throw anything; the caller gets a typed error.
+      const error = isE2E2Error(thrown) ? thrown : new ApplicationError('application code threw during the handshake', { cause: thrown });
       const code = closeCodeFor(error, socket?.whatwg ?? true);
       if (socket) {
         const drop = setTimeout(() => {
           socket!.terminate();
           settle(error);
-        }, closeTimeoutMs);
+        }, settings.closeTimeoutMs);
         socket.onMessage = () => {};
         socket.onClose = () => {
           clearTimeout(drop);
@@ -133,36 +120,47 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
         };
         socket.close(code, closeReason(code));
       } else {
-        if (ws.readyState < 2) ws.close(code, closeReason(code));
-        settle(error);
+        try {
+          if (ws.readyState < 2) ws.close(code, closeReason(code));
+        } finally {
+          settle(error);
+        }
       }
     };
     const timer = setTimeout(() => fail(new HandshakeTimeoutError(`the handshake did not complete within ${handshakeTimeoutMs} ms`)), handshakeTimeoutMs);
     const onEarlyClose = (event: { code?: number; reason?: string }) => settle(errorForClose(event.code ?? 1006, event.reason ?? '', 'handshake'));
+    const onMessage2 = (message2: Uint8Array) => {
+      let session: ClientSession;
+      try {
+        if (message2.length > settings.maxMessageBytes) throw new MessageTooLargeError(`a message exceeds ${settings.maxMessageBytes} bytes`);
+        trace?.({ stage: 'message2', bytes: message2.length });
+        session = handshake.readMessage2(message2);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      // The key confirmation: our first record, empty (SPEC.md §7.7.2; a REKEY record when rekeyAfterRecords is 1).
+      const confirmation = session.seal(new Uint8Array(0));
+      socket!.send(confirmation);
+      // The Channel takes over the socket's handlers synchronously: no record can slip by.
+      const channel = new Channel(socket!, session, settings);
+      settle(undefined, channel);
+      try {
+        trace?.({ stage: 'confirm', bytes: confirmation.length });
+      } catch (error) {
+        void channel.destroy(error);
+      }
+    };
     const onOpen = () => {
       ws.removeEventListener('close', onEarlyClose);
       socket = adaptSocket(ws);
-      socket.onClose = (code, reason) => settle(errorForClose(code, reason, 'handshake'));
+      socket.onClose = (code, reason) => settle(protocolError ?? errorForClose(code, reason, 'handshake'));
+      socket.onProtocolError = (error) => (protocolError ??= error);
+      socket.onFault = fail;
       socket.onText = () => fail(new MalformedMessageError('received a text WebSocket message during the handshake'));
-      socket.onMessage = (message2) => {
-        let session: ClientSession;
-        try {
-          if (message2.length > maxMessageBytes) throw new MessageTooLargeError(`a message exceeds ${maxMessageBytes} bytes`);
-          trace?.({ stage: 'message2', bytes: message2.length });
-          session = handshake.readMessage2(message2);
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        const confirmation = session.seal(new Uint8Array(0));
-        socket!.send(confirmation);
-        trace?.({ stage: 'confirm', bytes: confirmation.length });
-        // The Channel takes over the socket's handlers synchronously: no record can slip by.
-        const channel = new Channel(socket!, session, { maxMessageBytes, closeTimeoutMs, allowHalfOpen: options.allowHalfOpen === true });
-        settle(undefined, channel);
-      };
-      trace?.({ stage: 'open', url: target });
+      socket.onMessage = onMessage2;
       try {
+        trace?.({ stage: 'open', url: target });
         const message1 = handshake.writeMessage1();
         socket.send(message1);
         trace?.({ stage: 'message1', bytes: message1.length });

@@ -1,37 +1,66 @@
 /**
- * The channel server (Node): accepts E2-E2 clients over WebSocket, standalone on a port or
- * attached to an existing http(s).Server, resolves API keys through a pluggable key store, and
- * hands the application each authenticated channel (with its key id and session id).
+ * The channel server (Node): accepts E2-E2 clients over WebSocket (SPEC.md §7.7), standalone on a
+ * port or attached to an existing http(s).Server, resolves API keys through a pluggable key store,
+ * and hands the application each authenticated channel (with its key id and session id).
  *
- * Per connection: message 1 -> resolve the key id -> message 2 -> the client's key confirmation
- * (its first record, an empty DATA record) -> the channel is authenticated and handed over. Each
- * failure closes that one connection with the code mapped from its error (README "Close codes");
- * the server keeps serving everyone else. Limits (README "Limits"): handshake timeout, maximum
- * message size (enforced by `ws` before a payload is buffered: 1009), maximum pending handshakes
- * (4004 beyond it).
+ * Per connection: message 1 (within message1TimeoutMs) -> resolve the key id -> message 2 -> the
+ * client's key confirmation (within handshakeTimeoutMs of the connection) -> the channel is
+ * authenticated and handed over. Each failure closes that one connection with the code mapped
+ * from its error (README "Close codes").
+ *
+ * The server faces the internet, so nothing a peer sends can end the process or grow memory
+ * without bound (README "Limits"): every event handler is guarded; connections that have not
+ * authenticated are capped in all and per source address, before and after the WebSocket upgrade;
+ * frames are bounded by size, fragment count and buffered chunks; application code that throws
+ * closes only its channel (1011) and is reported through the 'error' event.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServerHandshake, type ResolveKey, type ServerHandshakeOptions, type TraceEvent } from '../e2e2/handshake.js';
 import { parseEapiAuthorization, type VerifiedEapi } from '../e2e2/eapi.js';
 import type { ServerSession } from '../e2e2/session.js';
 import { authenticationFailed } from '../noise/failures.js';
-import { HandshakeTimeoutError, InvalidArgumentError, MalformedMessageError, ServerBusyError } from '../errors.js';
-import { MAX_MESSAGE_BYTES } from '../e2e2/constants.js';
+import {
+  ApplicationError,
+  HandshakeTimeoutError,
+  InvalidArgumentError,
+  KeyRevokedError,
+  MalformedMessageError,
+  ServerBusyError,
+  isE2E2Error,
+  type E2E2Error,
+} from '../errors.js';
 import { Channel } from './channel.js';
-import { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES, positiveInteger } from './client.js';
+import { addressKey, AddressBudget } from './addresses.js';
 import { CloseCode, closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import { KeyStore } from './keystore.js';
 import { keyStoreResolver } from './keys.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED_CHUNKS,
+  DEFAULT_MAX_FRAGMENTS,
+  DEFAULT_MAX_HTTP_CONNECTIONS,
+  DEFAULT_MAX_HTTP_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
+  DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+  DEFAULT_MESSAGE1_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_REVOCATION_CHECK_INTERVAL_MS,
+  channelSettings,
+  integerOption,
+  printError,
+  type ChannelOptions,
+} from './limits.js';
 import { adaptSocket, type MessageSocket } from './socket.js';
+import type { ChannelSettings } from './channel.js';
 
-/** Default cap on connections that have not finished the handshake. */
-export const DEFAULT_MAX_PENDING_HANDSHAKES = 1024;
+export { DEFAULT_MAX_PENDING_HANDSHAKES };
 
-export interface ServerOptions {
-  /** Where API keys come from: a KeyStore, or a resolver (key id -> 32-byte secret, or undefined). */
+export interface ServerOptions extends ChannelOptions {
+  /** Where API keys come from: a KeyStore, or a resolver (key id -> 32-byte secret, or undefined). Never written to. */
   keys: KeyStore | ResolveKey;
   /** Called with each authenticated channel. A throw or rejection closes that channel with 1011. */
   onChannel?: (channel: Channel) => void | Promise<void>;
@@ -42,22 +71,36 @@ export interface ServerOptions {
   /** Standalone: port. Default 0 (any free port; see `port` on the result). */
   port?: number;
   /** Standalone: answers plain HTTP requests (default: 426 Upgrade Required). */
-  httpHandler?: (request: IncomingMessage, response: ServerResponse) => void;
+  httpHandler?: (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
   /** Accept WebSocket upgrades on this path only (default: any path). */
   path?: string;
   /** Application context mixed into the prologue; clients must use the same (default: empty). */
   context?: string | Uint8Array;
-  /** From the connection to the client's key confirmation, ms. Default 10,000. */
+  /** From the connection to message 1, ms. Default 5,000 (close 4003). */
+  message1TimeoutMs?: number;
+  /** From the connection to the client's key confirmation, ms. Default 10,000 (close 4003). */
   handshakeTimeoutMs?: number;
-  /** Largest WebSocket message accepted, bytes. Default and maximum 65,535. */
-  maxMessageBytes?: number;
   /** Connections still in the handshake beyond this are closed with 4004 (server busy). Default 1,024. */
   maxPendingHandshakes?: number;
-  /** How long a close waits for the client's close frame, ms. Default 5,000. */
-  closeTimeoutMs?: number;
-  /** Keep our direction open after a client's CLOSE record (byte-stream tunnels). Default false. */
-  allowHalfOpen?: boolean;
-  /** Each sending key encrypts at most this many records (SPEC.md §7). Default 65,536. */
+  /** The same, from one IPv4 address or IPv6 /64. Default 64. */
+  maxPendingHandshakesPerAddress?: number;
+  /** WebSocket frames per message (close 1008 beyond). Default 16. */
+  maxFragments?: number;
+  /** Chunks buffered for one unfinished frame (close 1008 beyond). Default 1,024. */
+  maxBufferedChunks?: number;
+  /** Standalone: TCP connections not upgraded (yet); excess ones are closed at once. Default 512. */
+  maxHttpConnections?: number;
+  /** Standalone: the same, from one IPv4 address or IPv6 /64. Default 32. */
+  maxHttpConnectionsPerAddress?: number;
+  /** Standalone: connection to the end of the request headers, ms (HTTP 408). Default 10,000. */
+  headersTimeoutMs?: number;
+  /** Standalone: connection to the end of a plain HTTP request, ms (HTTP 408). Default 30,000. */
+  requestTimeoutMs?: number;
+  /** End each channel this long after it opened (CLOSE record, then 4007), ms. Default: never. */
+  maxSessionAgeMs?: number;
+  /** How often the key of every open channel is looked up again, ms; a key gone closes its channels (4006). 0 = off. Default 2,000. */
+  revocationCheckIntervalMs?: number;
+  /** Each sending key encrypts at most this many records (SPEC.md §7.3). Default 65,536. */
   rekeyAfterRecords?: number;
   /** EAPI verification: accepted clock difference, ms. Default 30,000. */
   eapiClockSkewMs?: number;
@@ -74,10 +117,16 @@ export interface ServerStats {
   handshakes: number;
   /** Handshakes that failed (any reason, including the client going away). */
   handshakeFailures: number;
-  /** Connections refused with 4004 because too many handshakes were pending. */
+  /** Connections refused with 4004 because too many handshakes were pending (in all or from one address). */
   busyRejections: number;
   /** Connections currently in the handshake. */
   pendingHandshakes: number;
+  /** TCP connections refused before any HTTP request because too many were open (in all or from one address). */
+  httpRejections: number;
+  /** TCP connections open and not upgraded (standalone servers). */
+  httpConnections: number;
+  /** Channels closed because their key was revoked. */
+  revokedChannels: number;
 }
 
 /** A request's EAPI verification result: which channel's session signed it, and what it vouches for. */
@@ -86,21 +135,70 @@ export interface VerifiedRequest {
   eapi: VerifiedEapi;
 }
 
+/** What the 'error' event says about where an error happened. */
+export interface ServerErrorInfo {
+  /** The channel it closed, when it happened in one. */
+  channel?: Channel;
+  /** The peer's address, when known. */
+  remoteAddress?: string;
+}
+
+type ErrorListener = (error: E2E2Error, info: ServerErrorInfo) => void;
+
+/** A pending handshake: its socket and the budget key it counts against. */
+interface Pending {
+  socket: MessageSocket;
+  budgetKey: string;
+}
+
+const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+const HEADERS_TOO_LARGE = 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+/** How long a refused HTTP connection may take to read our error answer, ms. */
+const CLIENT_ERROR_LINGER_MS = 1000;
+const NOT_FOUND = 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
+/** The path of a request target, or undefined when it does not parse (any bytes can arrive here). */
+function requestPath(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'ws://x').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
 export class E2E2Server {
   readonly #wss: WebSocketServer;
   readonly #http: HttpServer;
   readonly #standalone: boolean;
   readonly #options: ServerOptions;
   readonly #resolveKey: ResolveKey;
+  readonly #message1TimeoutMs: number;
   readonly #handshakeTimeoutMs: number;
-  readonly #maxMessageBytes: number;
-  readonly #maxPending: number;
-  readonly #closeTimeoutMs: number;
+  readonly #pendingBudget: AddressBudget;
+  readonly #httpBudget: AddressBudget | undefined;
+  readonly #revocationCheckIntervalMs: number;
+  readonly #settings: ChannelSettings;
   readonly #channels = new Set<Channel>();
   readonly #bySession = new Map<string, Channel>();
-  readonly #pending = new Set<MessageSocket>();
+  readonly #pending = new Set<Pending>();
+  /** Standalone: gives back a not-yet-upgraded connection's slot (on upgrade or close). */
+  readonly #releaseHttpSlot = new WeakMap<Duplex, () => void>();
   readonly #channelListeners = new Set<(channel: Channel) => void>();
-  readonly #stats: ServerStats = { connections: 0, handshakes: 0, handshakeFailures: 0, busyRejections: 0, pendingHandshakes: 0 };
+  readonly #errorListeners = new Set<ErrorListener>();
+  readonly #printError = printError('e2e2 server');
+  readonly #stats: ServerStats = {
+    connections: 0,
+    handshakes: 0,
+    handshakeFailures: 0,
+    busyRejections: 0,
+    pendingHandshakes: 0,
+    httpRejections: 0,
+    httpConnections: 0,
+    revokedChannels: 0,
+  };
+  #revocationTimer: ReturnType<typeof setInterval> | undefined;
+  #revocationSweep: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   /** @internal Use createServer(). */
@@ -111,25 +209,51 @@ export class E2E2Server {
     else if (typeof keys === 'function') this.#resolveKey = keys;
     else throw new InvalidArgumentError('keys must be a KeyStore or a resolver function');
     this.#options = options;
-    this.#handshakeTimeoutMs = positiveInteger(options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
-    this.#maxMessageBytes = positiveInteger(options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 'maxMessageBytes', MAX_MESSAGE_BYTES);
-    this.#maxPending = positiveInteger(options.maxPendingHandshakes, DEFAULT_MAX_PENDING_HANDSHAKES, 'maxPendingHandshakes');
-    this.#closeTimeoutMs = positiveInteger(options.closeTimeoutMs, DEFAULT_CLOSE_TIMEOUT_MS, 'closeTimeoutMs');
+    this.#message1TimeoutMs = integerOption(options.message1TimeoutMs, DEFAULT_MESSAGE1_TIMEOUT_MS, 'message1TimeoutMs');
+    this.#handshakeTimeoutMs = integerOption(options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
+    this.#pendingBudget = new AddressBudget(
+      integerOption(options.maxPendingHandshakes, DEFAULT_MAX_PENDING_HANDSHAKES, 'maxPendingHandshakes'),
+      integerOption(options.maxPendingHandshakesPerAddress, DEFAULT_MAX_PENDING_HANDSHAKES_PER_ADDRESS, 'maxPendingHandshakesPerAddress'),
+    );
+    this.#revocationCheckIntervalMs = integerOption(options.revocationCheckIntervalMs, DEFAULT_REVOCATION_CHECK_INTERVAL_MS, 'revocationCheckIntervalMs', 0);
+    const maxAgeMs = integerOption(options.maxSessionAgeMs, 0, 'maxSessionAgeMs', 0);
+    // Checked once here, so a bad option fails createServer() and not the first connection.
+    this.#settings = channelSettings(options, { maxAgeMs, reportError: () => {} });
+    const maxFragments = integerOption(options.maxFragments, DEFAULT_MAX_FRAGMENTS, 'maxFragments');
+    const maxBufferedChunks = integerOption(options.maxBufferedChunks, DEFAULT_MAX_BUFFERED_CHUNKS, 'maxBufferedChunks');
     this.#standalone = options.server === undefined;
-    this.#http =
-      options.server ??
-      createHttpServer(
-        options.httpHandler ??
-          ((_request, response) => {
-            response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('E2-E2 channel endpoint: connect with WebSocket\n');
-          }),
+    if (this.#standalone) {
+      this.#httpBudget = new AddressBudget(
+        integerOption(options.maxHttpConnections, DEFAULT_MAX_HTTP_CONNECTIONS, 'maxHttpConnections'),
+        integerOption(options.maxHttpConnectionsPerAddress, DEFAULT_MAX_HTTP_CONNECTIONS_PER_ADDRESS, 'maxHttpConnectionsPerAddress'),
       );
+      const headersTimeout = integerOption(options.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS, 'headersTimeoutMs');
+      const requestTimeout = integerOption(options.requestTimeoutMs, Math.max(DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout), 'requestTimeoutMs', headersTimeout);
+      // Node checks these timers every connectionsCheckingInterval (default 30 s): a second keeps them tight.
+      this.#http = createHttpServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, this.#guardedHttpHandler(options.httpHandler));
+      this.#http.on('connection', this.#onConnection);
+      // Malformed requests and resets: answer 400 where possible, never crash.
+      this.#http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+        if (!socket.writable || error.code === 'ECONNRESET') {
+          socket.destroy();
+          return;
+        }
+        socket.end(error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? REQUEST_TIMEOUT : error.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : BAD_REQUEST);
+        // A peer that does not read the answer does not keep the connection.
+        setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
+      });
+    } else {
+      this.#http = options.server!;
+    }
     this.#wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
-      maxPayload: this.#maxMessageBytes,
+      maxPayload: this.#settings.maxMessageBytes,
+      maxFragments,
+      maxBufferedChunks,
       clientTracking: false,
     });
+    this.#wss.on('error', (error) => this.#reportError(new ApplicationError('WebSocket server error', { cause: error }), {}));
     this.#http.on('upgrade', this.#onUpgrade);
     if (options.onChannel) this.#channelListeners.add((channel) => this.#runHandler(channel, options.onChannel!));
   }
@@ -159,14 +283,30 @@ export class E2E2Server {
   }
 
   get stats(): Readonly<ServerStats> {
-    return { ...this.#stats, pendingHandshakes: this.#pending.size };
+    return { ...this.#stats, pendingHandshakes: this.#pending.size, httpConnections: this.#httpBudget?.size ?? 0 };
   }
 
-  /** Listen for authenticated channels. Returns a function that removes the listener. */
-  on(event: 'channel', listener: (channel: Channel) => void): () => void {
-    if (event !== 'channel' || typeof listener !== 'function') throw new InvalidArgumentError("on('channel', listener)");
-    this.#channelListeners.add(listener);
-    return () => void this.#channelListeners.delete(listener);
+  /**
+   * 'channel': each authenticated channel (a listener that throws closes that channel with 1011).
+   * 'error': an application handler or listener threw, the key resolver failed, or an internal
+   * fault; with `{ channel }` when a channel was closed because of it. Without an 'error' listener
+   * these are printed (console.error). Returns a function that removes the listener.
+   */
+  on(event: 'channel', listener: (channel: Channel) => void): () => void;
+  on(event: 'error', listener: ErrorListener): () => void;
+  on(event: 'channel' | 'error', listener: ((channel: Channel) => void) | ErrorListener): () => void {
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
+    if (event === 'channel') {
+      const l = listener as (channel: Channel) => void;
+      this.#channelListeners.add(l);
+      return () => void this.#channelListeners.delete(l);
+    }
+    if (event === 'error') {
+      const l = listener as ErrorListener;
+      this.#errorListeners.add(l);
+      return () => void this.#errorListeners.delete(l);
+    }
+    throw new InvalidArgumentError("event must be 'channel' or 'error'");
   }
 
   /** The open channel with this session id (hex), if any. */
@@ -176,8 +316,8 @@ export class E2E2Server {
 
   /**
    * Verify an EAPI-signed request (e.g. an HTTP request next to the channel) against the session
-   * it names (SPEC.md §8.4). An unknown session is ERR_AUTHENTICATION_FAILED, like a forged
-   * signature. `now` defaults to Date.now().
+   * it names (SPEC.md §8.4). A session that is not open here, or whose close has started, is
+   * ERR_AUTHENTICATION_FAILED, like a forged signature. `now` defaults to Date.now().
    */
   verifyRequest(request: { authorization: string; method: string; path: string; body?: Uint8Array | string; requiredScope: string; now?: number }): VerifiedRequest {
     const authorization = parseEapiAuthorization(request.authorization);
@@ -191,17 +331,37 @@ export class E2E2Server {
       requiredScope: request.requiredScope,
       ...(request.body === undefined ? {} : { body: request.body }),
     };
-    return { channel, eapi: channel.verifyEapi(options) };
+    try {
+      return { channel, eapi: channel.verifyEapi(options) };
+    } catch (error) {
+      // EAPIs end with any close of their session (SPEC.md §8.1): to the requester that is an unknown session.
+      if (isE2E2Error(error, 'ERR_SESSION_CLOSED') || isE2E2Error(error, 'ERR_SESSION_DISPOSED')) throw authenticationFailed('eapi for a session that is closing', error);
+      throw error;
+    }
+  }
+
+  /** Close every open channel of `keyId` now with 4006 (ERR_KEY_REVOKED); returns how many. */
+  revokeKey(keyId: string): number {
+    let closed = 0;
+    for (const channel of this.#channels) {
+      if (channel.keyId !== keyId || channel.state === 'closed') continue;
+      channel.abort(new KeyRevokedError('the API key of this channel was revoked'));
+      this.#stats.revokedChannels++;
+      closed++;
+    }
+    return closed;
   }
 
   /**
-   * Stop accepting, close pending handshakes and every channel with 1001 (CLOSE record first),
-   * wait for them, and stop listening (standalone only).
+   * Stop accepting, close pending handshakes with 1001, end every channel (CLOSE record, then
+   * 1001 once the client's CLOSE arrived or closeTimeoutMs passed), wait for them, and stop
+   * listening (standalone only).
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#http.off('upgrade', this.#onUpgrade);
-      for (const socket of this.#pending) socket.close(CloseCode.GOING_AWAY, closeReason(CloseCode.GOING_AWAY));
+      clearInterval(this.#revocationTimer);
+      for (const { socket } of this.#pending) socket.close(CloseCode.GOING_AWAY, closeReason(CloseCode.GOING_AWAY));
       await Promise.all([...this.#channels].map((channel) => channel.close(CloseCode.GOING_AWAY)));
       await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
       if (this.#standalone) {
@@ -222,47 +382,128 @@ export class E2E2Server {
         resolve();
       });
     });
+    // Later listen errors (none expected once bound) are reported, never thrown into the event loop.
+    this.#http.on('error', (error) => this.#reportError(new ApplicationError('HTTP server error', { cause: error }), {}));
   }
+
+  // ---------------------------------------------------------------- errors
+
+  #reportError(error: E2E2Error, info: ServerErrorInfo): void {
+    if (this.#errorListeners.size === 0) {
+      this.#printError(error);
+      return;
+    }
+    for (const l of this.#errorListeners) {
+      try {
+        l(error, info);
+      } catch (thrown) {
+        this.#printError(thrown);
+      }
+    }
+  }
+
+  /** Run an application callback; a throw is reported and closes `channel` (1011). */
+  #guard(channel: Channel | undefined, what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      const wrapped = new ApplicationError(`${what} threw`, { cause: error });
+      this.#reportError(wrapped, channel ? { channel } : {});
+      if (channel) void channel.destroy(wrapped);
+    }
+  }
+
+  // ---------------------------------------------------------------- plain HTTP (standalone)
+
+  #guardedHttpHandler(handler: ServerOptions['httpHandler']): (request: IncomingMessage, response: ServerResponse) => void {
+    const fallback = (_request: IncomingMessage, response: ServerResponse) => {
+      response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' }).end('E2-E2 channel endpoint: connect with WebSocket\n');
+    };
+    const run = handler ?? fallback;
+    const failed = (response: ServerResponse, error: unknown) => {
+      this.#reportError(new ApplicationError('the HTTP handler threw', { cause: error }), {});
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain', connection: 'close' }).end('internal error\n');
+      else response.destroy();
+    };
+    return (request, response) => {
+      try {
+        const result = run(request, response);
+        if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(undefined, (error: unknown) => failed(response, error));
+      } catch (error) {
+        failed(response, error);
+      }
+    };
+  }
+
+  /** Count TCP connections until they upgrade; beyond the caps (in all, per address) close them at once. */
+  readonly #onConnection = (socket: Socket): void => {
+    const budget = this.#httpBudget!;
+    const key = addressKey(socket.remoteAddress);
+    socket.on('error', () => {});
+    if (!budget.take(key)) {
+      this.#stats.httpRejections++;
+      socket.destroy();
+      return;
+    }
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      budget.release(key);
+    };
+    socket.once('close', release);
+    this.#releaseHttpSlot.set(socket, release);
+  };
 
   // ---------------------------------------------------------------- connections
 
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const path = this.#options.path;
-    if (path !== undefined && new URL(request.url ?? '/', 'ws://x').pathname !== path) {
-      // Not ours. On a shared server another upgrade listener may take it; if we are the only one, refuse it.
-      if (this.#standalone || this.#http.listenerCount('upgrade') === 1) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    try {
+      // Upgraded: it is a pending handshake now, counted there.
+      this.#releaseHttpSlot.get(socket)?.();
+      socket.on('error', () => {});
+      const path = this.#options.path;
+      if (path !== undefined) {
+        const target = requestPath(request.url);
+        if (target === undefined) {
+          socket.end(BAD_REQUEST);
+          return;
+        }
+        if (target !== path) {
+          // Not ours. On a shared server another upgrade listener may take it; if we are the only one, refuse it.
+          if (this.#standalone || this.#http.listenerCount('upgrade') === 1) socket.end(NOT_FOUND);
+          return;
+        }
       }
-      return;
+      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#guard(undefined, 'accepting a connection', () => this.#accept(ws, request)));
+    } catch (error) {
+      this.#reportError(new ApplicationError('the upgrade handler failed', { cause: error }), { remoteAddress: request.socket?.remoteAddress });
+      socket.destroy();
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
   };
 
   #accept(ws: WebSocket, request: IncomingMessage): void {
     this.#stats.connections++;
     const socket = adaptSocket(ws);
     const remoteAddress = request.socket.remoteAddress;
+    const budgetKey = addressKey(remoteAddress);
+    socket.onFault = (error) => this.#reportError(new ApplicationError('a connection handler threw', { cause: error }), { remoteAddress });
     if (this.#closing) {
       socket.close(CloseCode.GOING_AWAY, closeReason(CloseCode.GOING_AWAY));
       return;
     }
-    if (this.#pending.size >= this.#maxPending) {
+    if (!this.#pendingBudget.take(budgetKey)) {
       this.#stats.busyRejections++;
-      const error = new ServerBusyError(`more than ${this.#maxPending} handshakes pending`);
+      const error = new ServerBusyError('too many handshakes pending (in all or from this address)');
       socket.close(closeCodeFor(error), closeReason(closeCodeFor(error)));
+      setTimeout(() => socket.terminate(), this.#settings.closeTimeoutMs).unref();
       this.#options.onHandshakeError?.(error, { remoteAddress });
       return;
     }
-    this.#pending.add(socket);
+    const pending: Pending = { socket, budgetKey };
+    this.#pending.add(pending);
 
-    // The handshake wipes its copy of the secret; we wipe the resolver's after respond() settles.
-    const resolved: Uint8Array[] = [];
-    const resolveKey: ResolveKey = async (keyId) => {
-      const secret = await this.#resolveKey(keyId);
-      if (secret instanceof Uint8Array) resolved.push(secret);
-      return secret;
-    };
-    const handshakeOptions: ServerHandshakeOptions = { resolveKey };
+    const handshakeOptions: ServerHandshakeOptions = { resolveKey: this.#resolveKey };
     if (this.#options.context !== undefined) handshakeOptions.context = this.#options.context;
     if (this.#options.rekeyAfterRecords !== undefined) handshakeOptions.rekeyAfterRecords = this.#options.rekeyAfterRecords;
     if (this.#options.eapiClockSkewMs !== undefined) handshakeOptions.eapiClockSkewMs = this.#options.eapiClockSkewMs;
@@ -276,9 +517,18 @@ export class E2E2Server {
     const leave = (): boolean => {
       if (phase === 'done') return false;
       phase = 'done';
-      clearTimeout(timer);
-      this.#pending.delete(socket);
+      clearTimeout(message1Timer);
+      clearTimeout(handshakeTimer);
+      this.#pending.delete(pending);
+      this.#pendingBudget.release(budgetKey);
       return true;
+    };
+    const report = (error: unknown) => {
+      try {
+        this.#options.onHandshakeError?.(error, { remoteAddress });
+      } catch (thrown) {
+        this.#reportError(new ApplicationError('onHandshakeError threw', { cause: thrown }), { remoteAddress });
+      }
     };
     const fail = (error: unknown): void => {
       if (!leave()) return;
@@ -287,11 +537,20 @@ export class E2E2Server {
       session?.dispose();
       const code = closeCodeFor(error);
       socket.close(code, closeReason(code));
-      closeTimer = setTimeout(() => socket.terminate(), this.#closeTimeoutMs);
-      this.#options.onHandshakeError?.(error, { remoteAddress });
+      closeTimer = setTimeout(() => socket.terminate(), this.#settings.closeTimeoutMs);
+      // A resolver that fails is the operator's problem, not the client's: report it as an error too.
+      if (!isE2E2Error(error) || error.fault !== 'peer') {
+        this.#reportError(isE2E2Error(error) ? error : new ApplicationError('the key resolver failed', { cause: error }), { remoteAddress });
+      }
+      report(error);
     };
-    const timer = setTimeout(() => fail(new HandshakeTimeoutError(`no key confirmation within ${this.#handshakeTimeoutMs} ms`)), this.#handshakeTimeoutMs);
+    const message1Timer = setTimeout(() => {
+      if (phase === 'message1') fail(new HandshakeTimeoutError(`no message 1 within ${this.#message1TimeoutMs} ms`));
+    }, this.#message1TimeoutMs);
+    const handshakeTimer = setTimeout(() => fail(new HandshakeTimeoutError(`no key confirmation within ${this.#handshakeTimeoutMs} ms`)), this.#handshakeTimeoutMs);
 
+    // A frame error the WebSocket layer found (it closed by itself with 1002/1007/1008/1009): report that, not 1006.
+    socket.onProtocolError = fail;
     socket.onClose = (code, reason) => {
       clearTimeout(closeTimer);
       if (!leave()) return;
@@ -299,16 +558,17 @@ export class E2E2Server {
       this.#stats.handshakeFailures++;
       handshake.dispose();
       session?.dispose();
-      this.#options.onHandshakeError?.(errorForClose(code, reason, 'handshake'), { remoteAddress });
+      report(errorForClose(code, reason, 'handshake'));
     };
     socket.onText = () => fail(new MalformedMessageError('received a text WebSocket message; E2-E2 messages are binary'));
     socket.onMessage = (bytes) => {
       switch (phase) {
         case 'message1':
           phase = 'resolving';
-          handshake.respond(bytes).then(
-            ({ message2, session: pendingSession }) => {
-              for (const secret of resolved) secret.fill(0);
+          clearTimeout(message1Timer);
+          handshake
+            .respond(bytes)
+            .then(({ message2, session: pendingSession }) => {
               if (phase !== 'resolving') {
                 pendingSession.dispose();
                 return;
@@ -316,21 +576,18 @@ export class E2E2Server {
               session = pendingSession;
               phase = 'confirmation';
               socket.send(message2);
-            },
-            (error: unknown) => {
-              for (const secret of resolved) secret.fill(0);
-              fail(error);
-            },
-          );
+            })
+            .catch(fail);
           return;
         case 'resolving':
           fail(new MalformedMessageError('a message arrived before message 2 was sent (out of order)'));
           return;
         case 'confirmation': {
           try {
+            // The key confirmation (SPEC.md §7.7.2): the client's first record, empty; REKEY when its rekeyAfterRecords is 1.
             const first = session!.open(bytes);
-            if (first.type !== 'data' || first.data.length !== 0) {
-              throw new MalformedMessageError('the first record must be the empty key-confirmation DATA record');
+            if (first.type === 'close' || first.data.length !== 0) {
+              throw new MalformedMessageError('the first record must be the empty key confirmation (DATA or REKEY)');
             }
           } catch (error) {
             fail(error);
@@ -348,27 +605,61 @@ export class E2E2Server {
 
   #established(socket: MessageSocket, session: ServerSession): void {
     this.#stats.handshakes++;
-    const channel = new Channel(socket, session, {
-      maxMessageBytes: this.#maxMessageBytes,
-      closeTimeoutMs: this.#closeTimeoutMs,
-      allowHalfOpen: this.#options.allowHalfOpen === true,
-    });
+    let self: Channel | undefined;
+    const channel = new Channel(socket, session, { ...this.#settings, reportError: (error) => this.#reportError(error, self ? { channel: self } : {}) });
+    self = channel;
     this.#channels.add(channel);
     this.#bySession.set(channel.sessionId, channel);
     void channel.closed.then(() => {
       this.#channels.delete(channel);
       if (this.#bySession.get(channel.sessionId) === channel) this.#bySession.delete(channel.sessionId);
+      if (this.#channels.size === 0) {
+        clearInterval(this.#revocationTimer);
+        this.#revocationTimer = undefined;
+      }
     });
     if (this.#closing) {
       void channel.close(CloseCode.GOING_AWAY);
       return;
     }
-    for (const listener of this.#channelListeners) listener(channel);
+    if (this.#revocationCheckIntervalMs > 0 && this.#revocationTimer === undefined) {
+      this.#revocationTimer = setInterval(() => void this.#checkRevocations(), this.#revocationCheckIntervalMs);
+      this.#revocationTimer.unref();
+    }
+    for (const listener of this.#channelListeners) {
+      if (channel.state === 'closed') break;
+      this.#guard(channel, "a 'channel' listener", () => listener(channel));
+    }
+  }
+
+  /** Look up the key of every open channel again (one lookup per key id); close those whose key is gone. */
+  #checkRevocations(): Promise<void> {
+    this.#revocationSweep ??= (async () => {
+      const keyIds = new Set<string>();
+      for (const channel of this.#channels) if (channel.state !== 'closed') keyIds.add(channel.keyId);
+      for (const keyId of keyIds) {
+        let secret: Uint8Array | undefined | null;
+        try {
+          secret = await this.#resolveKey(keyId);
+        } catch (error) {
+          // A failing store cannot prove a revocation: keep the channels, report the store.
+          this.#reportError(isE2E2Error(error) ? error : new ApplicationError('the key resolver failed', { cause: error }), {});
+          continue;
+        }
+        if (secret === undefined || secret === null) this.revokeKey(keyId);
+      }
+    })().finally(() => (this.#revocationSweep = undefined));
+    return this.#revocationSweep;
   }
 
   #runHandler(channel: Channel, handler: (channel: Channel) => void | Promise<void>): void {
-    // Not an E2-E2 error (a bug in the handler): 1011. An E2-E2 error: its own close code.
-    const onError = (error: unknown) => void channel.destroy(error);
+    const onError = (error: unknown) => {
+      // The channel's own end (the iterator rethrowing its close error) is not an application fault.
+      if (isE2E2Error(error) && channel.state !== 'open') return;
+      const wrapped = new ApplicationError('the onChannel handler threw', { cause: error });
+      this.#reportError(wrapped, { channel });
+      void channel.destroy(wrapped);
+    };
     try {
       const result = handler(channel);
       if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).then(undefined, onError);

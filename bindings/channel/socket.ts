@@ -1,35 +1,50 @@
 /**
  * One small interface over the two WebSocket implementations the channel runs on: the
  * WHATWG `WebSocket` of browsers (and Node >= 22) and the `ws` package in Node. Duck-typed, so
- * this file imports nothing and stays browser-safe.
+ * this file imports nothing from Node and stays browser-safe.
  *
  * With `ws` the adapter listens through its EventEmitter API with `binaryType = 'nodebuffer'`
  * (no copy into an ArrayBuffer per message), uses the send callback to learn when bytes reached
- * the kernel, and can pause reading (TCP backpressure). With a WHATWG socket it uses
+ * the kernel, can pause reading (TCP backpressure) and can ping. With a WHATWG socket it uses
  * `binaryType = 'arraybuffer'` and polls `bufferedAmount`.
+ *
+ * Containment: the socket's events come from the network, so every handler the owner installs
+ * runs inside a guard. A handler that throws never reaches the emitter (for `ws` that would be an
+ * uncaught exception that ends the process): the error goes to `onFault` and the connection is
+ * dropped.
  */
+import { MalformedMessageError, MessageTooLargeError, type E2E2Error } from '../errors.js';
+import { whatwgCloseCode } from './close-codes.js';
 
 /** What the channel needs from a socket. Every message handed to `onMessage` is binary. */
 export interface MessageSocket {
-  /** A WHATWG WebSocket: its close() can only send 1000 and 3000-4999 (so 4009, not 1009). */
+  /** A WHATWG WebSocket: it can only send 1000 and 3000-4999, cannot ping and cannot pause. */
   readonly whatwg: boolean;
   /** Queue one binary WebSocket message. The bytes may be reused once this returns. */
   send(bytes: Uint8Array): void;
-  /** Start the closing handshake (no-op once closing). */
+  /** Start the closing handshake (no-op once closing; never throws). Resumes reading, so the peer's answer is seen. */
   close(code: number, reason: string): void;
-  /** Drop the connection without a closing handshake (for peers that stopped reading). */
+  /** Drop the connection without a closing handshake (for peers that stopped answering). */
   terminate(): void;
   /** Bytes queued by `send` and not yet handed to the network. */
   readonly bufferedAmount: number;
-  /** Resolves when every byte sent so far has left the user-space queue. */
+  /** Resolves when every byte sent so far has left the user-space queue (or the socket closed). */
   drained(): Promise<void>;
   /** Stop / resume reading from the network (no-op where the platform cannot). */
   pause(): void;
   resume(): void;
+  /** Send a WebSocket ping (RFC 6455 §5.5.2); false where the platform cannot (WHATWG). */
+  ping(): boolean;
   onMessage: (bytes: Uint8Array) => void;
   /** A text message arrived: a protocol violation for E2-E2, which is binary only. */
   onText: () => void;
+  /** Any frame arrived (message, ping or pong): the peer is alive. */
+  onActivity: () => void;
+  /** The WebSocket layer found a protocol error in the peer's frames; `onClose` follows. */
+  onProtocolError: (error: E2E2Error) => void;
   onClose: (code: number, reason: string) => void;
+  /** A handler above threw (a bug, never the peer's bytes): report it; the connection is dropped. */
+  onFault: (error: unknown) => void;
 }
 
 /** The `ws` package's WebSocket, as far as the adapter uses it. */
@@ -40,11 +55,13 @@ interface NodeWs {
   send(data: Uint8Array, options: { binary: boolean }, cb: (err?: Error) => void): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
+  ping(): void;
   pause(): void;
   resume(): void;
   on(event: 'message', listener: (data: Uint8Array, isBinary: boolean) => void): unknown;
   on(event: 'close', listener: (code: number, reason: Uint8Array) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'error', listener: (error: Error & { code?: string }) => void): unknown;
+  on(event: 'ping' | 'pong', listener: () => void): unknown;
 }
 
 /** The WHATWG WebSocket, as far as the adapter uses it. */
@@ -71,6 +88,52 @@ export function adaptSocket(ws: unknown): MessageSocket {
   return isNodeWs(ws) ? adaptNode(ws) : adaptWhatwg(ws as WhatwgWs);
 }
 
+/** Handlers the owner has not set yet: drop nothing silently that matters (faults are printed). */
+function initialHandlers(): Pick<MessageSocket, 'onMessage' | 'onText' | 'onActivity' | 'onProtocolError' | 'onClose' | 'onFault'> {
+  return {
+    onMessage: noop,
+    onText: noop,
+    onActivity: noop,
+    onProtocolError: noop,
+    onClose: noop,
+    onFault: (error) => console.error('e2e2: a channel handler threw; the connection was dropped:', error),
+  };
+}
+
+/** Run `handler` so that nothing it throws reaches the socket's emitter. */
+function guarded<A extends unknown[]>(socket: MessageSocket, drop: () => void, handler: (...args: A) => void): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      handler(...args);
+    } catch (error) {
+      try {
+        drop();
+      } catch {
+        // Already closed: nothing more to drop.
+      }
+      try {
+        socket.onFault(error);
+      } catch {
+        // A fault reporter that throws has nowhere left to report to; never let it reach the emitter.
+      }
+    }
+  };
+}
+
+/**
+ * The typed error for a frame-level error `ws` found in the peer's bytes (it sends the close code
+ * itself: 1002, 1007, 1008 or 1009), or undefined for transport errors (resets), which `close` reports.
+ */
+function wsProtocolError(error: Error & { code?: string }): E2E2Error | undefined {
+  const wsCode = error.code;
+  if (typeof wsCode !== 'string' || !wsCode.startsWith('WS_ERR_')) return undefined;
+  const cause = { wsCode, message: error.message };
+  if (wsCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || wsCode === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') {
+    return new MessageTooLargeError('a message exceeds the maximum size', { cause });
+  }
+  return new MalformedMessageError('invalid WebSocket frames', { cause });
+}
+
 /** The part of the TCP (or TLS) socket under a `ws` WebSocket that write batching uses. */
 interface Corkable {
   cork(): void;
@@ -93,14 +156,16 @@ function adaptNode(ws: NodeWs): MessageSocket {
   };
   let pendingWrites = 0;
   let waiters: (() => void)[] = [];
+  const releaseWaiters = () => {
+    const list = waiters;
+    waiters = [];
+    for (const w of list) w();
+  };
   const wrote = () => {
     pendingWrites--;
-    if (pendingWrites === 0 && waiters.length > 0) {
-      const list = waiters;
-      waiters = [];
-      for (const w of list) w();
-    }
+    if (pendingWrites === 0 && waiters.length > 0) releaseWaiters();
   };
+  let closed = false;
   const socket: MessageSocket = {
     whatwg: false,
     send(bytes) {
@@ -114,46 +179,75 @@ function adaptNode(ws: NodeWs): MessageSocket {
       ws.send(bytes, SEND_OPTIONS, wrote);
     },
     close(code, reason) {
+      // A paused socket would never read the peer's answer (close frame or FIN).
+      ws.resume();
       if (ws.readyState < CLOSING) ws.close(code, reason);
     },
     terminate: () => ws.terminate(),
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
-    drained: () => (pendingWrites === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    drained: () => (pendingWrites === 0 || closed ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     pause: () => ws.pause(),
     resume: () => ws.resume(),
-    onMessage: noop,
-    onText: noop,
-    onClose: noop,
+    ping() {
+      if (ws.readyState !== OPEN) return false;
+      ws.ping();
+      return true;
+    },
+    ...initialHandlers(),
   };
-  ws.on('message', (data, isBinary) => (isBinary ? socket.onMessage(data) : socket.onText()));
-  ws.on('close', (code, reason) => {
-    // Send callbacks of writes that never happened still fire (with an error); release waiters anyway.
-    const list = waiters;
-    waiters = [];
-    for (const w of list) w();
-    socket.onClose(code, new TextDecoder().decode(reason));
-  });
-  // Errors (reset connection, invalid frame) are followed by 'close'; the close code tells the story.
-  ws.on('error', noop);
+  const drop = () => ws.terminate();
+  ws.on(
+    'message',
+    guarded(socket, drop, (data: Uint8Array, isBinary: boolean) => {
+      socket.onActivity();
+      if (isBinary) socket.onMessage(data);
+      else socket.onText();
+    }),
+  );
+  const alive = guarded(socket, drop, () => socket.onActivity());
+  ws.on('ping', alive);
+  ws.on('pong', alive);
+  ws.on(
+    'close',
+    guarded(socket, noop, (code: number, reason: Uint8Array) => {
+      closed = true;
+      // Send callbacks of writes that never happened still fire (with an error); release waiters anyway.
+      releaseWaiters();
+      socket.onClose(code, new TextDecoder().decode(reason));
+    }),
+  );
+  // Frame errors are typed for the local report; transport errors (resets) are followed by 'close'.
+  ws.on(
+    'error',
+    guarded(socket, drop, (error: Error & { code?: string }) => {
+      const typed = wsProtocolError(error);
+      if (typed) socket.onProtocolError(typed);
+    }),
+  );
   return socket;
 }
 
 function adaptWhatwg(ws: WhatwgWs): MessageSocket {
   ws.binaryType = 'arraybuffer';
   let closed = false;
+  const closeQuietly = (code: number, reason: string) => {
+    if (ws.readyState >= CLOSING) return;
+    try {
+      ws.close(whatwgCloseCode(code), reason);
+    } catch {
+      // A platform that refuses the code or reason still gets closed.
+      ws.close();
+    }
+  };
   const socket: MessageSocket = {
     whatwg: true,
     send(bytes) {
       if (ws.readyState === OPEN) ws.send(bytes);
     },
-    close(code, reason) {
-      if (ws.readyState < CLOSING) ws.close(code, reason);
-    },
-    terminate() {
-      if (ws.readyState < CLOSING) ws.close(1000, '');
-    },
+    close: closeQuietly,
+    terminate: () => closeQuietly(1000, ''),
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
@@ -167,19 +261,26 @@ function adaptWhatwg(ws: WhatwgWs): MessageSocket {
     },
     pause: noop,
     resume: noop,
-    onMessage: noop,
-    onText: noop,
-    onClose: noop,
+    ping: () => false,
+    ...initialHandlers(),
   };
-  ws.addEventListener('message', (event) => {
-    const data = event.data;
-    if (data instanceof ArrayBuffer) socket.onMessage(new Uint8Array(data));
-    else if (ArrayBuffer.isView(data)) socket.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    else socket.onText();
-  });
-  ws.addEventListener('close', (event) => {
-    closed = true;
-    socket.onClose(event.code, event.reason);
-  });
+  const drop = () => closeQuietly(1000, '');
+  ws.addEventListener(
+    'message',
+    guarded(socket, drop, (event: { data: unknown }) => {
+      socket.onActivity();
+      const data = event.data;
+      if (data instanceof ArrayBuffer) socket.onMessage(new Uint8Array(data));
+      else if (ArrayBuffer.isView(data)) socket.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      else socket.onText();
+    }),
+  );
+  ws.addEventListener(
+    'close',
+    guarded(socket, noop, (event: { code: number; reason: string }) => {
+      closed = true;
+      socket.onClose(event.code, event.reason);
+    }),
+  );
   return socket;
 }

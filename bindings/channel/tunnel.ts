@@ -7,7 +7,7 @@
  *
  * A FIN from either TCP side becomes `channel.end()` (our CLOSE record); the peer's CLOSE record
  * becomes a FIN on the other TCP side; the WebSocket closes once both directions ended. A TCP
- * error destroys the channel (1011), and a channel error destroys the TCP socket.
+ * error destroys the channel (1011), and a channel error or truncation resets the TCP socket (RST).
  */
 import { connect as netConnect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -17,24 +17,18 @@ import type { ConnectOptions } from './client.js';
 import { connect } from './node.js';
 import { createServer, type E2E2Server, type ServerOptions } from './server.js';
 
-/** Pause reading TCP while this much is queued in the WebSocket. */
-const WS_HIGH_WATER_BYTES = 1 << 20;
-
-/** Pipe `channel` and `tcp` both ways until both have ended or either failed. Resolves when the channel closed. */
+/**
+ * Pipe `channel` and `tcp` both ways until both have ended or either failed, honouring backpressure
+ * in both directions (a full WebSocket pauses TCP reads; a full TCP socket pauses the channel).
+ * A channel that ends without the peer's CLOSE record (truncated, failed) resets the TCP side, so
+ * the TCP peer never mistakes a cut stream for a complete one. Resolves when the channel closed.
+ */
 export function pipeChannelToSocket(channel: Channel, tcp: Socket): Promise<void> {
-  let tcpWaiting = false;
   tcp.on('data', (chunk: Buffer) => {
     if (!channel.writable) return;
-    channel.write(chunk);
-    if (!tcpWaiting && channel.bufferedAmount > WS_HIGH_WATER_BYTES) {
-      tcpWaiting = true;
-      tcp.pause();
-      void channel.drained().then(() => {
-        tcpWaiting = false;
-        tcp.resume();
-      });
-    }
+    if (!channel.write(chunk)) tcp.pause();
   });
+  channel.on('drain', () => tcp.resume());
   tcp.on('end', () => channel.end());
   tcp.on('error', () => {});
   tcp.on('close', (hadError) => {
@@ -42,20 +36,13 @@ export function pipeChannelToSocket(channel: Channel, tcp: Socket): Promise<void
       void channel.destroy(new ConnectionClosedError('the TCP side of the tunnel failed or closed without finishing', { closeCode: 1011 }));
     }
   });
-  let channelWaiting = false;
   channel.on('message', (data) => {
-    if (!tcp.write(data) && !channelWaiting) {
-      channelWaiting = true;
-      channel.pause();
-      tcp.once('drain', () => {
-        channelWaiting = false;
-        channel.resume();
-      });
-    }
+    if (!tcp.write(data)) channel.pause();
   });
+  tcp.on('drain', () => channel.resume());
   channel.on('end', () => tcp.end());
   return channel.closed.then((info) => {
-    if (info.error) tcp.destroy();
+    if (info.error) tcp.resetAndDestroy();
     else tcp.end();
   });
 }
@@ -96,7 +83,7 @@ export async function listenTunnel(
       },
       (error: unknown) => {
         onError?.(error);
-        tcp.destroy();
+        tcp.resetAndDestroy();
       },
     );
   });

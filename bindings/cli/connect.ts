@@ -55,19 +55,14 @@ export async function connectCommand(
   const channel = await connect(url, { ...options, allowHalfOpen: true });
   if (values.verbose) io.log(`connected: key ${channel.keyId}, session ${channel.sessionId}`);
   channel.on('message', (data) => {
-    if (!io.stdout.write(data)) {
-      channel.pause();
-      io.stdout.once('drain', () => channel.resume());
-    }
+    if (!io.stdout.write(data)) channel.pause();
   });
+  io.stdout.on('drain', () => channel.resume());
   io.stdin.on('data', (chunk: Buffer) => {
     if (!channel.writable) return;
-    channel.write(chunk);
-    if (channel.bufferedAmount > 1 << 20) {
-      io.stdin.pause();
-      void channel.drained().then(() => io.stdin.resume());
-    }
+    if (!channel.write(chunk)) io.stdin.pause();
   });
+  channel.on('drain', () => io.stdin.resume());
   io.stdin.on('end', () => channel.end());
   const info = await channel.closed;
   if (values.verbose) io.log(`closed: ${info.code} ${info.reason}`);

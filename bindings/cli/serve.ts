@@ -28,11 +28,11 @@ function short(id: string): string {
   return id.slice(0, 12);
 }
 
-/** Echo every message back until the client ends. */
+/** Echo every message back until the client ends; a client that does not read slows its own echo down (backpressure). */
 export async function echo(channel: Channel): Promise<void> {
   for await (const message of channel) {
     if (!channel.writable) break;
-    channel.send(message);
+    if (!channel.send(message)) await channel.drained();
   }
 }
 

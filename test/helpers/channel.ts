@@ -1,5 +1,5 @@
 /** Loopback fixtures for the channel tests: servers with in-memory keys, raw WebSocket peers. */
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import { generateApiKey, type GeneratedApiKey } from '../../bindings/e2e2/api-key.js';
 import { createServer, type E2E2Server, type ServerOptions } from '../../bindings/channel/server.js';
 import type { Channel } from '../../bindings/channel/channel.js';
@@ -32,7 +32,7 @@ export function memoryKeys(): Keys {
 export async function echoHandler(channel: Channel): Promise<void> {
   for await (const message of channel) {
     if (!channel.writable) break;
-    channel.send(message);
+    if (!channel.send(message)) await channel.drained();
   }
 }
 
@@ -49,9 +49,9 @@ export interface RawPeer {
   nextMessage(): Promise<Uint8Array>;
 }
 
-export function rawPeer(url: string): Promise<RawPeer> {
+export function rawPeer(url: string, options: ClientOptions = {}): Promise<RawPeer> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...options });
     const messages: Uint8Array[] = [];
     const waiting: ((m: Uint8Array) => void)[] = [];
     const closed = new Promise<{ code: number; reason: string }>((res) => ws.on('close', (code, reason) => res({ code, reason: reason.toString() })));
