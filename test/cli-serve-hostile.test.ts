@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../bindings/channel/node.js';
 import { createServer } from '../bindings/channel/server.js';
+import { generateApiKey } from '../bindings/e2e2/api-key.js';
 import { guardedHandler } from '../bindings/cli/http.js';
 import { channelHandler, forwardTo } from '../bindings/cli/serve.js';
 import { assertBuilt, CLI, ROOT, runCli, startCli } from './helpers/cli.js';
@@ -293,6 +294,25 @@ describe.each([
       expect(statuses.get(400) ?? 0).toBeGreaterThan(10);
       expect([...statuses.keys()].filter((s) => s !== undefined && s !== 400).length).toBeGreaterThan(1);
     });
+  });
+});
+
+describe('e2e2 serve: its log', () => {
+  it('a closed stderr does not end the process when peers make it log', async () => {
+    const started = await startCli(['serve', '--port', '0', '--store', store], /listening on (ws:\/\/127\.0\.0\.1:\d+\/)/);
+    try {
+      started.child.stderr.destroy();
+      // Each failed handshake writes a log line to the now broken pipe.
+      for (let i = 0; i < 3; i++) await expect(connect(started.match[1]!, { apiKey: generateApiKey().token })).rejects.toMatchObject({ code: 'ERR_AUTHENTICATION_FAILED' });
+      const channel = await connect(started.match[1]!, { apiKey: token });
+      const iterator = channel[Symbol.asyncIterator]();
+      channel.send('logless');
+      expect(new TextDecoder().decode((await iterator.next()).value as Uint8Array)).toBe('logless');
+      await channel.close();
+      expect(started.child.exitCode).toBeNull();
+    } finally {
+      expect(await started.stop()).toBe(0);
+    }
   });
 });
 
