@@ -47,16 +47,14 @@ export function pipeChannelToSocket(channel: Channel, tcp: Socket): Promise<void
   });
 }
 
+/** The channel handler of a forwarding server: each channel piped to a new TCP connection to `target`. */
+export function forwardTo(target: { host: string; port: number }): (channel: Channel) => Promise<void> {
+  return (channel) => pipeChannelToSocket(channel, netConnect({ host: target.host, port: target.port, allowHalfOpen: true }));
+}
+
 /** Serve channels that each forward to a TCP service at host:port. */
 export function createForwardServer(target: { host: string; port: number }, options: Omit<ServerOptions, 'onChannel' | 'allowHalfOpen'>): Promise<E2E2Server> {
-  return createServer({
-    ...options,
-    allowHalfOpen: true,
-    onChannel(channel) {
-      const tcp = netConnect({ host: target.host, port: target.port, allowHalfOpen: true });
-      return pipeChannelToSocket(channel, tcp);
-    },
-  });
+  return createServer({ ...options, allowHalfOpen: true, onChannel: forwardTo(target) });
 }
 
 export interface TunnelListener {

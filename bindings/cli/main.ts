@@ -82,6 +82,8 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   });
+  // A log reader that went away must not take a server down with it (peers trigger log lines): drop them.
+  process.stderr.on('error', () => {});
   try {
     const code = await run(argv);
     process.exitCode = code;
