@@ -239,7 +239,9 @@ export class StoreLock {
     if (!this.#held) return;
     this.#held = false;
     try {
-      removeIfSame(this.path, this.#mine);
+      // Look first, so that a lock that is visibly someone else's is not even moved.
+      const current = readLock(this.path);
+      if (current !== undefined && same(current, this.#mine)) removeIfSame(this.path, this.#mine);
     } catch {
       // Cannot rename the lock (the directory became read-only?): it is stale once this process exits.
     }

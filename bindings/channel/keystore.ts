@@ -231,7 +231,7 @@ export class KeyStore {
   /** Reload when the file changed; keep the last good copy (and report) when the new version is unusable. */
   #refresh(): void {
     this.#assertOpen();
-    let fingerprint: string;
+    let fingerprint = 'cannot stat';
     try {
       fingerprint = currentFingerprint(this.path);
       if (fingerprint === this.#fingerprint || fingerprint === this.#badFingerprint) return;
@@ -240,7 +240,8 @@ export class KeyStore {
       else this.#adopt(parse(read.bytes, this.path), read.fingerprint);
     } catch (error) {
       if (this.#fingerprint === undefined || !(error instanceof KeyStoreError)) throw error;
-      this.#badFingerprint = fingerprint!;
+      if (fingerprint === this.#badFingerprint) return; // a stat that keeps failing: reported already
+      this.#badFingerprint = fingerprint;
       this.#report(error);
     }
   }
