@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { KeyStore } from '../bindings/channel/keystore.js';
+import { readLock, removeIfSame } from '../bindings/channel/keystore-lock.js';
 import { bundleKeyStore, expectKeyStoreError, generate, useTempStore } from './helpers/keystore.js';
 
 const store = useTempStore();
@@ -67,6 +68,20 @@ describe('key store lock', () => {
     plantLock('', 1500);
     keys.create('after a half-written lock');
     expect(keys.list()).toHaveLength(3);
+    expect(readdirSync(storeDir())).toEqual(['keys.json']);
+  });
+
+  it('removing a lock is atomic: a lock that replaced the one judged stale is put back, not deleted', () => {
+    new KeyStore(store.path, { generate }).create('first');
+    plantLock(lockText(deadPid()));
+    const judged = readLock(lockPath())!;
+    const live = lockText(process.pid);
+    plantLock(live); // another writer took over and locked between our judgement and our move
+    const liveInode = statSync(lockPath()).ino;
+    expect(removeIfSame(lockPath(), judged)).toBe(false);
+    expect(readFileSync(lockPath(), 'utf8')).toBe(live);
+    expect(statSync(lockPath()).ino).toBe(liveInode); // the same file, linked back
+    expect(removeIfSame(lockPath(), readLock(lockPath())!)).toBe(true);
     expect(readdirSync(storeDir())).toEqual(['keys.json']);
   });
 

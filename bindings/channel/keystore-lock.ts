@@ -32,7 +32,7 @@ export interface LockOptions {
   staleMs: number;
 }
 
-interface LockSnapshot {
+export interface LockSnapshot {
   dev: number;
   ino: number;
   mtimeMs: number;
@@ -53,7 +53,7 @@ function sleepSync(ms: number): void {
 const same = (a: LockSnapshot, b: LockSnapshot) => a.dev === b.dev && a.ino === b.ino && a.text === b.text;
 
 /** What is at `path` now (undefined if nothing), read through one descriptor without following a link. */
-function readLock(path: string): LockSnapshot | undefined {
+export function readLock(path: string): LockSnapshot | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -66,6 +66,8 @@ function readLock(path: string): LockSnapshot | undefined {
     const buffer = Buffer.alloc(LOCK_MAX_BYTES + 1);
     const length = readSync(fd, buffer, 0, buffer.length, 0);
     return { dev, ino, mtimeMs, text: buffer.toString('utf8', 0, length) };
+  } catch (error) {
+    throw new KeyStoreError(`cannot read lock file ${path}`, { cause: error }); // e.g. a directory there
   } finally {
     closeSync(fd);
   }
@@ -113,7 +115,7 @@ const movedName = (lock: string) => `${lock}.${process.pid}.${randomBytes(6).toS
  * Remove the lock at `path` only if it is `expected`, atomically: a plain stat-then-unlink could
  * delete a lock another writer created in between. Returns whether it was removed.
  */
-function removeIfSame(path: string, expected: LockSnapshot): boolean {
+export function removeIfSame(path: string, expected: LockSnapshot): boolean {
   const moved = movedName(path);
   try {
     renameSync(path, moved);
@@ -206,8 +208,11 @@ export class StoreLock {
       if (isNodeError(error, 'EEXIST')) return undefined;
       throw new KeyStoreError(`cannot create lock file ${path}`, { cause: error });
     }
-    const { dev, ino, mtimeMs } = fstatSync(fd);
+    let dev = 0;
+    let ino = 0;
+    let mtimeMs = 0;
     try {
+      ({ dev, ino, mtimeMs } = fstatSync(fd));
       const bytes = Buffer.from(text, 'utf8');
       let written = 0;
       while (written < bytes.length) written += writeSync(fd, bytes, written);

@@ -25,7 +25,7 @@ import { dirname, resolve } from 'node:path';
 import { API_KEY_SECRET_BYTES } from '../e2e2/constants.js';
 import { fromBase64UrlConstantTime } from '../e2e2/encoding.js';
 import { KeyStoreError } from '../errors.js';
-import { checkDirectories, currentFingerprint, readStoreFile, removeOrphanedTemps, replaceWith, unlinkQuietly, writeTemp } from './keystore-file.js';
+import { checkDirectories, currentFingerprint, fingerprintOf, readStoreFile, removeOrphanedTemps, replaceWith, unlinkQuietly, writeTemp } from './keystore-file.js';
 import { removeLockLeftovers, StoreLock } from './keystore-lock.js';
 
 /** One stored key as it is written in the file. */
@@ -133,6 +133,22 @@ function parse(bytes: Buffer, path: string): Loaded {
   return validate(data, path);
 }
 
+/** The file as it is now (an absent file is an empty store). */
+function load(path: string): { loaded: Loaded; fingerprint: string } {
+  const read = readStoreFile(path);
+  if (read === undefined) return { loaded: { keys: [], secrets: new Map() }, fingerprint: fingerprintOf(undefined) };
+  return { loaded: parse(read.bytes, path), fingerprint: read.fingerprint };
+}
+
+/** The fingerprint of the file just renamed into place; if even a stat fails now, one that forces a reload on the next lookup. */
+function committedFingerprint(path: string): string {
+  try {
+    return currentFingerprint(path);
+  } catch {
+    return 'reload';
+  }
+}
+
 export class KeyStore {
   /** Absolute path of the JSON file. */
   readonly path: string;
@@ -235,9 +251,8 @@ export class KeyStore {
     try {
       fingerprint = currentFingerprint(this.path);
       if (fingerprint === this.#fingerprint || fingerprint === this.#badFingerprint) return;
-      const read = readStoreFile(this.path);
-      if (read === undefined) this.#adopt({ keys: [], secrets: new Map() }, 'absent');
-      else this.#adopt(parse(read.bytes, this.path), read.fingerprint);
+      const { loaded, fingerprint: read } = load(this.path);
+      this.#adopt(loaded, read);
     } catch (error) {
       if (this.#fingerprint === undefined || !(error instanceof KeyStoreError)) throw error;
       if (fingerprint === this.#badFingerprint) return; // a stat that keeps failing: reported already
@@ -252,12 +267,6 @@ export class KeyStore {
     } catch {
       reportToConsole(error); // a throwing onError must not turn into failed handshakes
     }
-  }
-
-  /** The current file, strictly: a writer never replaces a file it cannot read (it would drop others' changes). */
-  #readStrict(): Loaded {
-    const read = readStoreFile(this.path);
-    return read === undefined ? { keys: [], secrets: new Map() } : parse(read.bytes, this.path);
   }
 
   // ------------------------------------------------------------------ writing
@@ -275,31 +284,30 @@ export class KeyStore {
     try {
       removeOrphanedTemps(this.path);
       removeLockLeftovers(lock.path);
-      const current = this.#readStrict();
+      // Strictly: a writer never replaces a file it cannot read (that would drop whatever it now says).
+      const current = load(this.path).loaded;
       wipeAll(current.secrets.values()); // this process's copy for lookups is rebuilt from what gets written
       const keys = new Map(current.keys.map((key) => [key.id, key]));
       const result = change(keys);
       const file: StoreFile = { version: 1, keys: [...keys.values()] };
       const bytes = Buffer.from(`${JSON.stringify(file, null, 2)}\n`, 'utf8');
-      let next: Loaded;
-      let tmp: string;
+      let next: Loaded | undefined;
+      let tmp: string | undefined;
       try {
         // What we write must load: a bad generated secret fails here, before anything is replaced.
         next = validate(JSON.parse(bytes.toString('utf8')), this.path);
         tmp = writeTemp(this.path, bytes);
-      } finally {
-        bytes.fill(0);
-      }
-      try {
         // Checked right before the rename: a writer that lost the lock must not commit.
         lock.assertHeld();
         replaceWith(tmp, this.path);
       } catch (error) {
-        unlinkQuietly(tmp);
-        wipeAll(next.secrets.values());
+        if (tmp !== undefined) unlinkQuietly(tmp);
+        if (next !== undefined) wipeAll(next.secrets.values());
         throw error;
+      } finally {
+        bytes.fill(0);
       }
-      this.#adopt(next, currentFingerprint(this.path));
+      this.#adopt(next, committedFingerprint(this.path));
       return result;
     } finally {
       lock.release();
