@@ -101,7 +101,8 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   const options: ServerOptions = {
     host,
     port,
-    keys: (keyId) => (demoKey && keyId === demoKey.keyId ? demoKey.secret.slice() : fromStore(keyId)),
+    // The server only reads what a resolver returns (the handshake copies it), so the demo secret is handed out as is.
+    keys: (keyId) => (demoKey && keyId === demoKey.keyId ? demoKey.secret : fromStore(keyId)),
     httpHandler: httpRoutes(
       () => server!,
       demoKey && {
