@@ -64,6 +64,8 @@ export async function connectCommand(
   });
   channel.on('drain', () => io.stdin.resume());
   io.stdin.on('end', () => channel.end());
+  // stdin failing (a closed pipe, a read error) is a truncated input: never a clean end.
+  io.stdin.on('error', (error) => void channel.destroy(error));
   const info = await channel.closed;
   if (values.verbose) io.log(`closed: ${info.code} ${info.reason}`);
   if (info.error) throw new CliError(errorLine(info.error));

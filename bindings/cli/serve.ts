@@ -6,7 +6,29 @@ import { createServer, type E2E2Server, type ServerOptions } from '../channel/se
 import { forwardTo } from '../channel/tunnel.js';
 import type { Channel } from '../channel/channel.js';
 import { httpRoutes } from './http.js';
-import { CliError, errorLine, packageRoot, parse, parseHostPort, parsePort, storeOption, storePath, usage } from './util.js';
+import { CliError, errorLine, packageRoot, parse, parseHostPort, parseInteger, parsePort, storeOption, storePath, usage } from './util.js';
+
+/** The server limits as flags: flag -> ServerOptions field, all integers. */
+const LIMIT_FLAGS: readonly { flag: string; option: keyof ServerOptions; unit: 'MS' | 'N' | 'BYTES'; min: number; max?: number; help: string }[] = [
+  { flag: 'message1-timeout', option: 'message1TimeoutMs', unit: 'MS', min: 1, help: 'connection to message 1 [5000] (4003)' },
+  { flag: 'handshake-timeout', option: 'handshakeTimeoutMs', unit: 'MS', min: 1, help: 'connection to the key confirmation [10000] (4003)' },
+  { flag: 'max-pending', option: 'maxPendingHandshakes', unit: 'N', min: 1, help: 'handshakes in progress [1024] (4004)' },
+  { flag: 'max-pending-per-address', option: 'maxPendingHandshakesPerAddress', unit: 'N', min: 1, help: 'the same from one address or IPv6 /64 [64]' },
+  { flag: 'max-http-connections', option: 'maxHttpConnections', unit: 'N', min: 1, help: 'TCP connections not upgraded [512]' },
+  { flag: 'max-http-connections-per-address', option: 'maxHttpConnectionsPerAddress', unit: 'N', min: 1, help: 'the same from one address [32]' },
+  { flag: 'headers-timeout', option: 'headersTimeoutMs', unit: 'MS', min: 1, help: 'connection to the end of the headers [10000] (408)' },
+  { flag: 'request-timeout', option: 'requestTimeoutMs', unit: 'MS', min: 1, help: 'connection to the end of a plain request [30000]' },
+  { flag: 'max-message-bytes', option: 'maxMessageBytes', unit: 'BYTES', min: 1, max: 65535, help: 'largest WebSocket message [65535] (1009)' },
+  { flag: 'max-fragments', option: 'maxFragments', unit: 'N', min: 1, help: 'frames per message [16] (1008)' },
+  { flag: 'max-buffered-chunks', option: 'maxBufferedChunks', unit: 'N', min: 1, help: 'pieces of one unfinished frame [1024] (1008)' },
+  { flag: 'readable-high-water-mark', option: 'readableHighWaterMark', unit: 'BYTES', min: 1, help: 'unread data per channel before reading pauses [1048576]' },
+  { flag: 'writable-high-water-mark', option: 'writableHighWaterMark', unit: 'BYTES', min: 1, help: 'unsent data per channel before backpressure [1048576]' },
+  { flag: 'keepalive-interval', option: 'keepaliveIntervalMs', unit: 'MS', min: 0, help: 'ping after this much silence [30000; 0 = off]' },
+  { flag: 'keepalive-timeout', option: 'keepaliveTimeoutMs', unit: 'MS', min: 1, help: 'answer to a ping within [10000] (4008)' },
+  { flag: 'close-timeout', option: 'closeTimeoutMs', unit: 'MS', min: 1, help: "wait for the peer's CLOSE, then its close frame [5000]" },
+  { flag: 'max-session-age', option: 'maxSessionAgeMs', unit: 'MS', min: 0, help: 'end channels this old [0 = never] (4007)' },
+  { flag: 'revocation-check-interval', option: 'revocationCheckIntervalMs', unit: 'MS', min: 0, help: 'recheck open channels\' keys [2000; 0 = off] (4006)' },
+];
 
 export const SERVE_HELP = `Usage: e2e2 serve [options]
 
@@ -21,10 +43,11 @@ Options:
                            in-memory demo key (valid while this process runs) that can only echo;
                            loopback --host only, not with --forward; the page and its key answer
                            only requests for this very origin (Host and Origin checked)
-  --handshake-timeout MS   (default 10000)
-  --max-pending N          handshakes in progress before new ones get 4004 (default 1024)
   --store PATH             key store file (default: $E2E2_KEY_STORE or ./e2e2-keys.json)
   -h, --help               this help
+
+Limits (README "Limits"; defaults in brackets; MS = milliseconds, 0 = off where noted):
+${LIMIT_FLAGS.map((f) => `  --${f.flag} ${f.unit}`.padEnd(45) + f.help).join('\n')}
 `;
 
 function short(id: string): string {
@@ -78,8 +101,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
       port: { type: 'string' },
       forward: { type: 'string' },
       demo: { type: 'boolean' },
-      'handshake-timeout': { type: 'string' },
-      'max-pending': { type: 'string' },
+      ...Object.fromEntries(LIMIT_FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
     },
     false,
   );
@@ -114,8 +136,10 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
     ),
     onHandshakeError: (error, info) => log(`handshake failed from ${info.remoteAddress ?? '?'}: ${errorLine(error)}`),
   };
-  if (values['handshake-timeout'] !== undefined) options.handshakeTimeoutMs = parsePort(values['handshake-timeout'], '--handshake-timeout');
-  if (values['max-pending'] !== undefined) options.maxPendingHandshakes = parsePort(values['max-pending'], '--max-pending');
+  for (const f of LIMIT_FLAGS) {
+    const value = (values as Record<string, string | boolean | undefined>)[f.flag];
+    if (typeof value === 'string') (options as unknown as Record<string, number>)[f.option] = parseInteger(value, `--${f.flag}`, f.min, f.max);
+  }
 
   const onChannel = (channel: Channel) => {
     log(`channel open   key ${channel.keyId} session ${short(channel.sessionId)}`);
@@ -130,6 +154,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
     throw new CliError(`--demo: --host ${host} is not a loopback address on this machine`, 2);
   }
   server.on('channel', onChannel);
+  server.on('error', (error, info) => log(`error${info.channel ? ` in channel ${short(info.channel.sessionId)}` : ''}: ${errorLine(error)}${error.cause instanceof Error ? ` (${errorLine(error.cause)})` : ''}`));
   out(`e2e2 serve: listening on ${server.url} (${forward ? `forwarding to ${forward.host}:${forward.port}` : 'echo'}; keys from ${store.path})`);
   if (demoKey) out(`demo page: http://${host.includes(':') ? `[${host}]` : host}:${server.port}/  (demo key ${demoKey.keyId})`);
   return server;

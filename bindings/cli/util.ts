@@ -50,6 +50,13 @@ export function parsePort(value: string | undefined, name: string, fallback?: nu
   return port;
 }
 
+/** A decimal integer flag in [min, max]. */
+export function parseInteger(value: string, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw usage(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
 export function parseHostPort(value: string, name: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value);
   if (!match) throw usage(`${name} must be HOST:PORT`);
