@@ -87,14 +87,14 @@ export function startFixture(config: FixtureConfig = {}, start: StartOptions = {
       else if (kind === 'READY') {
         clearTimeout(timer);
         const ready = value as { url: string; port: number; pid: number; tokens: string[]; channelThrows: string; handlerRejects: string };
-        resolve({
+        const fixture: Fixture = {
           child,
           ...ready,
           events,
           alive,
           exitReport,
           responsive() {
-            return this.command({ cmd: 'stats' }).then(
+            return fixture.command({ cmd: 'stats' }).then(
               () => true,
               () => false,
             );
@@ -133,7 +133,8 @@ export function startFixture(config: FixtureConfig = {}, start: StartOptions = {
               clearTimeout(t);
             }
           },
-        });
+        };
+        resolve(fixture);
       }
     });
   });

@@ -58,7 +58,7 @@ export interface ParsedFrame {
 
 /** Incremental frame parser: push bytes, take whole frames. */
 export class FrameReader {
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
 
   push(chunk: Buffer): ParsedFrame[] {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
