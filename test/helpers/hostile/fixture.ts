@@ -8,7 +8,7 @@ const SCRIPT = fileURLToPath(new URL('./server-fixture.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface FixtureEvent {
-  type: 'channel' | 'close' | 'error' | 'setup';
+  type: 'channel' | 'close' | 'error' | 'setup' | 'handshakeError';
   keyId?: string;
   sessionId?: string;
   code?: number;

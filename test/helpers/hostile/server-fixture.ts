@@ -9,7 +9,7 @@
  *   message "end-now"        the server ends its direction (channel.end())
  *   key "channelThrows"      the server.on('channel') listener throws
  *   key "handlerRejects"     the async onChannel handler rejects
- * stdout: "READY {...}" once listening, then "EVENT {...}" lines (channel, close, error) and
+ * stdout: "READY {...}" once listening, then "EVENT {...}" lines (channel, close, error, handshakeError) and
  * "REPLY {...}" answers. stdin: one JSON command a line ({"cmd":"revoke"|"revokeKey"|"stats", ...}).
  * GET /verify verifies the request's EAPI Authorization header (scope "hostile:test").
  */
@@ -23,6 +23,8 @@ export interface FixtureConfig {
   keys?: number;
   /** Passed to createServer as they are (also option names today's server does not know). */
   options?: Record<string, unknown>;
+  /** Emit an EVENT for every failed handshake (off by default: floods make thousands). */
+  reportHandshakeErrors?: boolean;
 }
 
 export const VERIFY_PATH = '/verify';
@@ -91,6 +93,7 @@ const options = {
   host: '127.0.0.1',
   port: 0,
   onChannel,
+  ...(config.reportHandshakeErrors ? { onHandshakeError: (error: unknown) => emit('EVENT', { type: 'handshakeError', error: describeError(error) }) } : {}),
   httpHandler: (request, response) => {
     if (request.url !== VERIFY_PATH) {
       response.writeHead(426).end();
