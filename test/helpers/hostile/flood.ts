@@ -31,8 +31,12 @@ export interface Flood {
   stop(): Promise<FloodStats>;
 }
 
-/** A pause before reconnecting, so one slot cannot spin: 500-1000 ms after the server dropped it. */
-const backoff = () => sleep(500 + Math.random() * 500);
+/**
+ * A pause before reconnecting, so one slot cannot spin: 1-2 s after the server dropped it. (The
+ * attackers share a process with the legitimate client; a faster retry loop measures mostly how
+ * busy that process is.)
+ */
+const backoff = () => sleep(1000 + Math.random() * 1000);
 
 /**
  * `perSource` slots on each of `sources`:
