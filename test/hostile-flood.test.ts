@@ -11,7 +11,7 @@ import { expectServes } from './helpers/hostile/legit.js';
 import { legitLoop, startFlood, type Flood, type FloodKind } from './helpers/hostile/flood.js';
 import { sleep } from './helpers/channel.js';
 
-const LEGIT_MS = 12_000;
+const LEGIT_MS = 10_000;
 const MIN_SUCCESS_RATE = 0.9;
 const MIN_ATTEMPTS = 8;
 
