@@ -5,7 +5,10 @@
  * pre-authentication limits, typed handshake errors, the key confirmation with rekeyAfterRecords 1.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, createServer as createTcpServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createForwardServer, listenTunnel } from '../bindings/channel/tunnel.js';
+import { KeyStoreError } from '../bindings/errors.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { connect } from '../bindings/channel/node.js';
 import { CloseCode } from '../bindings/channel/close-codes.js';
@@ -494,6 +497,77 @@ describe('pre-authentication limits', () => {
     expect((await peer.closed).code).toBe(CloseCode.MESSAGE_TOO_BIG);
     await until(() => reported.length === 1);
     expect(reported).toEqual(['ERR_MESSAGE_TOO_LARGE']);
+  });
+});
+
+describe('failures reach the peer at once, and as documented', () => {
+  it('a tunnel whose target dies while the channel is paused resets its TCP side at once, not after the close timeout', async () => {
+    const keys = memoryKeys();
+    // A target that accepts, never reads (so the tunnel pauses the channel), and then dies.
+    const targets: Socket[] = [];
+    const target = createTcpServer({ pauseOnConnect: true }, (socket) => {
+      socket.on('error', () => {});
+      targets.push(socket);
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    // Close timeouts far longer than the test's bound: the reset must not wait for them.
+    const slow = { closeTimeoutMs: 120_000 };
+    const forward = await createForwardServer({ host: '127.0.0.1', port: (target.address() as AddressInfo).port }, { keys: keys.resolve, port: 0, ...slow });
+    servers.push(forward);
+    const tunnel = await listenTunnel(forward.url, { port: 0 }, { apiKey: keys.add().token, ...slow });
+    try {
+      const local = tcpConnect({ port: tunnel.port, host: '127.0.0.1' });
+      const ended = new Promise<string>((resolve) => {
+        local.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+        local.on('end', () => resolve('end'));
+      });
+      local.on('connect', () => {
+        // Far more than the kernel buffers hold: the channel toward the target pauses.
+        const chunk = pattern(1 << 20, 9);
+        const pump = () => {
+          while (local.write(chunk));
+        };
+        local.on('drain', pump);
+        pump();
+      });
+      await until(() => targets.length === 1 && forward.channels.size === 1);
+      const serverChannel = [...forward.channels][0]!;
+      await sleep(500);
+      targets[0]!.destroy();
+      const outcome = await Promise.race([ended, sleep(30_000).then(() => 'still open after 30 s')]);
+      expect(outcome).toBe('ECONNRESET');
+      // The paused server side sees the client's answer to its close frame too (it resumed reading),
+      // instead of waiting out its 120 s close timeout.
+      const info = await Promise.race([serverChannel.closed, sleep(30_000).then(() => undefined)]);
+      expect(info?.code).toBe(CloseCode.INTERNAL_ERROR);
+      local.destroy();
+    } finally {
+      await tunnel.close();
+      await new Promise<void>((resolve) => target.close(() => resolve()));
+    }
+  });
+
+  it('a key resolver that throws: that client gets 1011, the error is reported, the next lookup works', async () => {
+    const keys = memoryKeys();
+    let failNext = true;
+    const { server: s, errors } = await server(keys, {
+      keys: (id) => {
+        if (failNext) {
+          failNext = false;
+          throw new KeyStoreError('key store unavailable');
+        }
+        return keys.resolve(id);
+      },
+    });
+    const error = await connect(s.url, { apiKey: keys.add().token }).then(
+      () => undefined,
+      (e: E2E2Error & { closeCode?: number }) => e,
+    );
+    expect(error?.code).toBe('ERR_CONNECTION_CLOSED');
+    expect(error?.closeCode).toBe(CloseCode.INTERNAL_ERROR);
+    await until(() => errors.length === 1);
+    expect(errors[0]!.error.code).toBe('ERR_KEY_STORE');
+    await echoOnce(s.url, keys);
   });
 });
 

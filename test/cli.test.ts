@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { assertBuilt, runCli, startCli } from './helpers/cli.js';
+import { rawPeer } from './helpers/channel.js';
 
 const TOKEN = /e2e2_[0-9a-f]{24}_[A-Za-z0-9_-]{43}/;
 let dir: string;
@@ -126,6 +127,35 @@ describe('e2e2 serve + connect', () => {
       for (let i = 0; i < 100 && !/handshake failed/.test(server.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
       expect(server.stderr()).toMatch(/handshake failed from 127\.0\.0\.1: authentication failed \[ERR_AUTHENTICATION_FAILED\]/);
       expect(server.stderr()).not.toMatch(TOKEN);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+});
+
+describe('e2e2 serve limit flags', () => {
+  const FLAGS = [
+    'message1-timeout', 'handshake-timeout', 'max-pending', 'max-pending-per-address', 'max-http-connections',
+    'max-http-connections-per-address', 'headers-timeout', 'request-timeout', 'max-message-bytes', 'max-fragments',
+    'max-buffered-chunks', 'readable-high-water-mark', 'writable-high-water-mark', 'keepalive-interval',
+    'keepalive-timeout', 'close-timeout', 'max-session-age', 'revocation-check-interval',
+  ];
+
+  it('--help lists every limit; a bad value is a usage error (exit 2)', () => {
+    const help = runCli(['serve', '--help']).stdout;
+    for (const flag of FLAGS) expect(help).toContain(`--${flag} `);
+    for (const [flag, value] of [['max-fragments', '0'], ['message1-timeout', 'soon'], ['max-message-bytes', '70000'], ['keepalive-interval', '1.5']]) {
+      const result = runCli(['serve', '--port', '0', '--store', store, `--${flag}`, value!]);
+      expect(result.status, flag).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`^e2e2: --${flag} must be an integer from \\d+ to \\d+ \\(see --help\\)\n$`));
+    }
+  });
+
+  it('a limit given on the command line takes effect (--message1-timeout: a silent client gets 4003)', async () => {
+    const server = await startCli(['serve', '--port', '0', '--store', store, '--message1-timeout', '300', '--handshake-timeout', '60000'], /listening on (ws:\/\/\S+)/);
+    try {
+      const peer = await rawPeer(server.match[1]!);
+      expect((await peer.closed).code).toBe(4003);
     } finally {
       expect(await server.stop()).toBe(0);
     }
