@@ -62,29 +62,23 @@ describe('server-side application code that throws', () => {
     });
   }
 
-  it("a server.on('channel') listener that throws closes only that channel with 1011", { timeout: 60_000 }, async () => {
-    fixture = await startFixture();
-    const other = await bystander(fixture);
-    const channel = await connect(fixture.url, { apiKey: fixture.channelThrows });
-    const info = await within(channel.closed, WAIT_MS, undefined);
-    await expectAlive(fixture);
-    expect(info?.code).toBe(1011);
-    await expectReported(fixture, channel.keyId);
-    await other.stillEchoes();
-    await expectServes(fixture);
-  });
-
-  it('an async onChannel handler that rejects closes only that channel with 1011 and is reported', { timeout: 60_000 }, async () => {
-    fixture = await startFixture();
-    const other = await bystander(fixture);
-    const channel = await connect(fixture.url, { apiKey: fixture.handlerRejects });
-    const info = await within(channel.closed, WAIT_MS, undefined);
-    await expectAlive(fixture);
-    expect(info?.code).toBe(1011);
-    await expectReported(fixture, channel.keyId);
-    await other.stillEchoes();
-    await expectServes(fixture);
-  });
+  const handlerCases = [
+    ["a server.on('channel') listener that throws closes only that channel with 1011", 'channelThrows'],
+    ['an async onChannel handler that rejects closes only that channel with 1011 and is reported', 'handlerRejects'],
+  ] as const;
+  for (const [name, key] of handlerCases) {
+    it(name, { timeout: 60_000 }, async () => {
+      fixture = await startFixture();
+      const other = await bystander(fixture);
+      const channel = await connect(fixture.url, { apiKey: fixture[key] });
+      const info = await within(channel.closed, WAIT_MS, undefined);
+      await expectAlive(fixture);
+      expect(info?.code).toBe(1011);
+      await expectReported(fixture, channel.keyId);
+      await other.stillEchoes();
+      await expectServes(fixture);
+    });
+  }
 });
 
 describe('client-side application code that throws', () => {
