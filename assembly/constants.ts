@@ -29,3 +29,24 @@ export const POLY1305_TAG_BYTES = 16;
 
 /** X25519 scalar, u-coordinate and shared-secret size, RFC 7748 §5. */
 export const X25519_KEY_BYTES = 32;
+
+/** Keccak-f[1600] state (FIPS 202 §3.1: b = 1600 bits) and the SHA-3 / SHAKE rates r = 1600 - 2 * capacity (§6). */
+export const KECCAK_STATE_BYTES = 200;
+export const SHA3_256_RATE_BYTES = 136;
+export const SHA3_512_RATE_BYTES = 72;
+export const SHAKE128_RATE_BYTES = 168;
+export const SHAKE256_RATE_BYTES = 136;
+/** Domain-separation bits plus the first padding bit, as one byte (FIPS 202 §6.1: M || 01, §6.2: M || 1111). */
+export const SHA3_SUFFIX = 0x06;
+export const SHAKE_SUFFIX = 0x1f;
+/** Saved sponge context: 200-byte state, then u32 position, rate, suffix and squeezing flag. */
+export const KECCAK_CONTEXT_BYTES = 216;
+
+/** ML-KEM-768 sizes, FIPS 203 §8 Table 3 (k = 3, du = 10, dv = 4). */
+export const MLKEM768_PUBLIC_KEY_BYTES = 1184;
+export const MLKEM768_SECRET_KEY_BYTES = 2400;
+export const MLKEM768_CIPHERTEXT_BYTES = 1088;
+/** KeyGen seed d || z (FIPS 203 Algorithm 16), encapsulation randomness m (Algorithm 17), shared secret K. */
+export const MLKEM_SEED_BYTES = 64;
+export const MLKEM_MSG_BYTES = 32;
+export const MLKEM_SHARED_SECRET_BYTES = 32;

@@ -12,3 +12,4 @@ export {
   chacha20Xor, poly1305Mac,
 } from './aead';
 export { X25519_SCALAR, X25519_POINT, X25519_OUT, x25519SharedSecret, x25519PublicKey } from './x25519';
+export { KECCAK_CTX, keccakDigest, keccakInit, keccakUpdate, keccakSqueeze } from './keccak';
