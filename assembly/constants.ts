@@ -50,3 +50,18 @@ export const MLKEM768_CIPHERTEXT_BYTES = 1088;
 export const MLKEM_SEED_BYTES = 64;
 export const MLKEM_MSG_BYTES = 32;
 export const MLKEM_SHARED_SECRET_BYTES = 32;
+/** The ML-KEM modulus q and ring degree n, FIPS 203 §2.4. */
+export const MLKEM_Q = 3329;
+export const MLKEM_N = 256;
+/**
+ * Compress_d(x) = round(2^d x / q) mod 2^d (FIPS 203 §4.2.1) as a multiply and a shift, no division:
+ * ((x << d) + (q - 1) / 2) * MUL >> SHIFT, then mod 2^d. MUL = round(2^SHIFT / q); exact for every x in [0, q)
+ * (test/mlkem-arith.test.ts checks all of them). d = 10 needs a 64-bit product; d = 4 and d = 1 wrap in 32 bits,
+ * which keeps the low d bits of the quotient, all that mod 2^d needs.
+ */
+export const MLKEM_COMPRESS10_MUL = 1290167;
+export const MLKEM_COMPRESS10_SHIFT = 32;
+export const MLKEM_COMPRESS4_MUL = 80635;
+export const MLKEM_COMPRESS4_SHIFT = 28;
+/** Barrett reduction constant round(2^26 / q), applied as q15mulr(x, 20159) then a rounding shift by 11 (mlkem-ntt.ts). */
+export const MLKEM_BARRETT_MUL = 20159;

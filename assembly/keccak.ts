@@ -205,3 +205,10 @@ export function keccakUpdate(len: usize): void {
 export function keccakSqueeze(len: usize): void {
   spongeSqueeze(KECCAK_CTX, IO, len);
 }
+
+/** `outLen` bytes of the sponge (rate, suffix) over `len` bytes at `data`, into `out`, using `ctx` (which the caller wipes). */
+export function spongeHash(ctx: usize, rate: u32, suffix: u32, data: usize, len: usize, out: usize, outLen: usize): void {
+  spongeInit(ctx, rate, suffix);
+  spongeAbsorb(ctx, data, len);
+  spongeSqueeze(ctx, out, outLen);
+}

@@ -53,7 +53,28 @@ export class InvalidOutputLengthError extends E2E2Error {
   readonly fault = 'caller';
 }
 
+/** A KEM ciphertext has the wrong length for the parameter set (ML-KEM-768: 1,088 bytes, FIPS 203 §7.3). */
+export class InvalidCiphertextLengthError extends E2E2Error {
+  static readonly code = 'ERR_INVALID_CIPHERTEXT_LENGTH';
+  readonly code = 'ERR_INVALID_CIPHERTEXT_LENGTH';
+  readonly fault = 'caller';
+}
+
+/** A decapsulation key fails the FIPS 203 §7.3 hash check: it is corrupted or was not made by KeyGen. */
+export class InvalidSecretKeyError extends E2E2Error {
+  static readonly code = 'ERR_INVALID_SECRET_KEY';
+  readonly code = 'ERR_INVALID_SECRET_KEY';
+  readonly fault = 'caller';
+}
+
 // ---------------------------------------------------------------- peer faults
+
+/** An encapsulation key fails the FIPS 203 §7.2 modulus check (a coefficient is not below q). */
+export class InvalidPublicKeyError extends E2E2Error {
+  static readonly code = 'ERR_INVALID_PUBLIC_KEY';
+  readonly code = 'ERR_INVALID_PUBLIC_KEY';
+  readonly fault = 'peer';
+}
 
 /**
  * Authentication failed. Used for every such failure (bad AEAD tag, too-short
@@ -231,6 +252,9 @@ export type E2E2ErrorCode =
   | 'ERR_INVALID_KEY_LENGTH'
   | 'ERR_INVALID_NONCE_LENGTH'
   | 'ERR_INVALID_OUTPUT_LENGTH'
+  | 'ERR_INVALID_CIPHERTEXT_LENGTH'
+  | 'ERR_INVALID_SECRET_KEY'
+  | 'ERR_INVALID_PUBLIC_KEY'
   | 'ERR_AUTHENTICATION_FAILED'
   | 'ERR_LOW_ORDER_POINT'
   | 'ERR_INVALID_STATE'

@@ -1,0 +1,109 @@
+/**
+ * ML-KEM-768 (FIPS 203) on the WASM core, with @noble/post-quantum's call shape and byte formats:
+ * `ml_kem768.keygen(seed?)` -> { publicKey, secretKey }, `ml_kem768.encapsulate(publicKey, msg?)` ->
+ * { cipherText, sharedSecret }, `ml_kem768.decapsulate(cipherText, secretKey)`, `ml_kem768.getPublicKey(secretKey)`.
+ * publicKey is ek (1,184 bytes), secretKey the expanded dk (2,400 bytes), seed d || z (64 bytes), msg the
+ * encapsulation randomness m (32 bytes), as in FIPS 203 Algorithms 16-18.
+ *
+ * Unlike noble, failures are typed: wrong lengths throw InvalidKeyLengthError, InvalidArgumentError or
+ * InvalidCiphertextLengthError; an ek failing the §7.2 modulus check throws InvalidPublicKeyError; a dk failing the
+ * §7.3 hash check throws InvalidSecretKeyError. A well-formed but forged or corrupted ciphertext does not throw:
+ * decapsulate returns the implicit-rejection key (Algorithm 18), as the standard requires.
+ */
+import {
+  MLKEM768_CIPHERTEXT_BYTES, MLKEM768_PUBLIC_KEY_BYTES, MLKEM768_SECRET_KEY_BYTES, MLKEM_MSG_BYTES, MLKEM_SEED_BYTES,
+  MLKEM_SHARED_SECRET_BYTES,
+} from '../../assembly/constants.js';
+import {
+  InvalidArgumentError, InvalidCiphertextLengthError, InvalidKeyLengthError, InvalidPublicKeyError, InvalidSecretKeyError,
+} from '../errors.js';
+import { assertLength } from './bytes.js';
+import { core, takeBytes } from './wasm.js';
+
+/** Offset of ek inside dk = dk_PKE || ek || H(ek) || z (FIPS 203 Algorithm 16). */
+const EK_OFFSET_IN_DK = 384 * 3;
+
+/** KeyGen_internal(d, z) (Algorithm 16) from `seed` = d || z, or from 64 fresh random bytes (Algorithm 19). */
+function keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } {
+  const { heap, fn, addr } = core();
+  if (seed === undefined) {
+    const fresh = crypto.getRandomValues(new Uint8Array(MLKEM_SEED_BYTES));
+    heap.set(fresh, addr.MLKEM_SEED!);
+    fresh.fill(0);
+  } else {
+    assertLength(seed, MLKEM_SEED_BYTES, 'seed', InvalidKeyLengthError);
+    heap.set(seed, addr.MLKEM_SEED!);
+  }
+  fn.mlkemKeygen!(); // wipes the seed and all scratch
+  return {
+    publicKey: takeBytes(addr.MLKEM_EK!, MLKEM768_PUBLIC_KEY_BYTES),
+    secretKey: takeBytes(addr.MLKEM_DK!, MLKEM768_SECRET_KEY_BYTES),
+  };
+}
+
+/**
+ * Encaps_internal(ek, m) (Algorithm 17) with `msg` = m, or with 32 fresh random bytes (Algorithm 20). Throws
+ * InvalidPublicKeyError when ek fails the §7.2 modulus check (every 12-bit coefficient must be below q = 3329).
+ */
+function encapsulate(publicKey: Uint8Array, msg?: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
+  assertLength(publicKey, MLKEM768_PUBLIC_KEY_BYTES, 'publicKey', InvalidKeyLengthError);
+  if (msg !== undefined) assertLength(msg, MLKEM_MSG_BYTES, 'msg', InvalidArgumentError);
+  const { heap, fn, addr } = core();
+  heap.set(publicKey, addr.MLKEM_EK!);
+  if (msg === undefined) {
+    const fresh = crypto.getRandomValues(new Uint8Array(MLKEM_MSG_BYTES));
+    heap.set(fresh, addr.MLKEM_MSG!);
+    fresh.fill(0);
+  } else {
+    heap.set(msg, addr.MLKEM_MSG!);
+  }
+  const bad = fn.mlkemEncaps!(); // wipes ek, m and all scratch
+  if (bad !== 0) throw new InvalidPublicKeyError('ml_kem768 public key fails the modulus check (FIPS 203 §7.2)');
+  return {
+    cipherText: takeBytes(addr.MLKEM_CT!, MLKEM768_CIPHERTEXT_BYTES),
+    sharedSecret: takeBytes(addr.MLKEM_SS!, MLKEM_SHARED_SECRET_BYTES),
+  };
+}
+
+/**
+ * Decaps_internal(dk, c) (Algorithm 18). Throws InvalidSecretKeyError when dk fails the §7.3 hash check; a
+ * ciphertext that does not decrypt and re-encrypt to itself yields the implicit-rejection key, not an error.
+ */
+function decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  assertLength(cipherText, MLKEM768_CIPHERTEXT_BYTES, 'cipherText', InvalidCiphertextLengthError);
+  assertLength(secretKey, MLKEM768_SECRET_KEY_BYTES, 'secretKey', InvalidKeyLengthError);
+  const { heap, fn, addr } = core();
+  heap.set(cipherText, addr.MLKEM_CT!);
+  heap.set(secretKey, addr.MLKEM_DK!);
+  const bad = fn.mlkemDecaps!(); // wipes dk, c and all scratch
+  if (bad !== 0) throw new InvalidSecretKeyError('ml_kem768 secret key fails the hash check (FIPS 203 §7.3)');
+  return takeBytes(addr.MLKEM_SS!, MLKEM_SHARED_SECRET_BYTES);
+}
+
+/** The ek embedded in dk (a copy), as noble's getPublicKey. */
+function getPublicKey(secretKey: Uint8Array): Uint8Array {
+  assertLength(secretKey, MLKEM768_SECRET_KEY_BYTES, 'secretKey', InvalidKeyLengthError);
+  return secretKey.slice(EK_OFFSET_IN_DK, EK_OFFSET_IN_DK + MLKEM768_PUBLIC_KEY_BYTES);
+}
+
+export interface MlKem768 {
+  readonly info: { readonly type: 'ml-kem' };
+  readonly lengths: {
+    readonly secretKey: 2400; readonly publicKey: 1184; readonly cipherText: 1088;
+    readonly seed: 64; readonly msg: 32; readonly msgRand: 32;
+  };
+  keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
+  getPublicKey(secretKey: Uint8Array): Uint8Array;
+  encapsulate(publicKey: Uint8Array, msg?: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
+}
+
+/** ML-KEM-768, FIPS 203 (k = 3, η1 = η2 = 2, du = 10, dv = 4). */
+export const ml_kem768: MlKem768 = Object.freeze({
+  info: Object.freeze({ type: 'ml-kem' } as const),
+  lengths: Object.freeze({ secretKey: 2400, publicKey: 1184, cipherText: 1088, seed: 64, msg: 32, msgRand: 32 } as const),
+  keygen,
+  getPublicKey,
+  encapsulate,
+  decapsulate,
+});
