@@ -47,6 +47,9 @@ export const MLKEM_SS: usize = memory.data(MLKEM_SHARED_SECRET_BYTES, 16);
 const SPONGE_BYTES: usize = (<usize>KECCAK_CONTEXT_BYTES + 15) & ~15;
 const SCRATCH_BYTES: usize = SPONGE_BYTES + 64 + 64 + 48 + 3 * 168 + 128 + MLKEM768_CIPHERTEXT_BYTES + 7 * VEC_BYTES + 2 * POLY_BYTES;
 const SCRATCH: usize = memory.data(<i32>SCRATCH_BYTES, 16);
+/** The scratch region's bounds, exported for the tests that check it is all zero after every call. */
+export const MLKEM_SCRATCH: usize = SCRATCH;
+export const MLKEM_SCRATCH_END: usize = SCRATCH + SCRATCH_BYTES;
 const SPONGE: usize = SCRATCH;
 /** G output: (rho, sigma) in KeyGen, (K, r) in Encaps and Decaps. */
 const GOUT: usize = SPONGE + SPONGE_BYTES;
