@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<SuiteFactory>> = {
   hashes: async () => (await import('./hashes.js')).hashCases,
   aead: async () => (await import('./aead.js')).aeadCases,
   x25519: async () => (await import('./x25519.js')).x25519Cases,
+  mlkem: async () => (await import('./mlkem.js')).mlkemCases,
   protocol: async () => (await import('./protocol.js')).protocolCases,
   channel: async () => (await import('./channel.js')).channelCases,
 };

@@ -10,19 +10,9 @@ import {
   ml_kem768,
 } from '../bindings/crypto.js';
 import { core } from '../bindings/core/wasm.js';
+import { expectTyped } from './helpers/errors.js';
 import { hex } from './helpers/vectors.js';
 import { bytesFromSeed } from './helpers/random.js';
-
-function expectError(fn: () => unknown, type: new (...args: never[]) => Error, fields: Record<string, string>): void {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(type);
-  expect(error).toMatchObject(fields);
-}
 
 const seed = bytesFromSeed(1, 64), msg = bytesFromSeed(2, 32);
 
@@ -62,14 +52,14 @@ describe('ML-KEM-768: API', () => {
   it('wrong types and lengths are typed caller errors that name the argument', () => {
     const { publicKey, secretKey } = ml_kem768.keygen(seed);
     const { cipherText } = ml_kem768.encapsulate(publicKey, msg);
-    expectError(() => ml_kem768.keygen(new Uint8Array(63)), InvalidKeyLengthError, { code: 'ERR_INVALID_KEY_LENGTH', fault: 'caller', message: 'seed must be 64 bytes, got 63' });
-    expectError(() => ml_kem768.keygen('seed' as unknown as Uint8Array), InvalidArgumentError, { code: 'ERR_INVALID_ARGUMENT', message: 'seed must be a Uint8Array' });
-    expectError(() => ml_kem768.encapsulate(publicKey.subarray(1)), InvalidKeyLengthError, { code: 'ERR_INVALID_KEY_LENGTH', message: 'publicKey must be 1184 bytes, got 1183' });
-    expectError(() => ml_kem768.encapsulate(publicKey, new Uint8Array(33)), InvalidArgumentError, { code: 'ERR_INVALID_ARGUMENT', fault: 'caller', message: 'msg must be 32 bytes, got 33' });
-    expectError(() => ml_kem768.decapsulate(cipherText.subarray(0, 1087), secretKey), InvalidCiphertextLengthError, { code: 'ERR_INVALID_CIPHERTEXT_LENGTH', fault: 'caller', message: 'cipherText must be 1088 bytes, got 1087' });
-    expectError(() => ml_kem768.decapsulate(cipherText, new Uint8Array(2401)), InvalidKeyLengthError, { code: 'ERR_INVALID_KEY_LENGTH', message: 'secretKey must be 2400 bytes, got 2401' });
-    expectError(() => ml_kem768.decapsulate([] as unknown as Uint8Array, secretKey), InvalidArgumentError, { code: 'ERR_INVALID_ARGUMENT', message: 'cipherText must be a Uint8Array' });
-    expectError(() => ml_kem768.getPublicKey(new Uint8Array(1184)), InvalidKeyLengthError, { code: 'ERR_INVALID_KEY_LENGTH', message: 'secretKey must be 2400 bytes, got 1184' });
+    expectTyped(() => ml_kem768.keygen(new Uint8Array(63)), InvalidKeyLengthError, { code: 'ERR_INVALID_KEY_LENGTH', fault: 'caller', message: 'seed must be 64 bytes, got 63' });
+    expectTyped(() => ml_kem768.keygen('seed' as unknown as Uint8Array), InvalidArgumentError, { code: 'ERR_INVALID_ARGUMENT', message: 'seed must be a Uint8Array' });
+    expectTyped(() => ml_kem768.encapsulate(publicKey.subarray(1)), InvalidKeyLengthError, { code: 'ERR_INVALID_KEY_LENGTH', message: 'publicKey must be 1184 bytes, got 1183' });
+    expectTyped(() => ml_kem768.encapsulate(publicKey, new Uint8Array(33)), InvalidArgumentError, { code: 'ERR_INVALID_ARGUMENT', fault: 'caller', message: 'msg must be 32 bytes, got 33' });
+    expectTyped(() => ml_kem768.decapsulate(cipherText.subarray(0, 1087), secretKey), InvalidCiphertextLengthError, { code: 'ERR_INVALID_CIPHERTEXT_LENGTH', fault: 'caller', message: 'cipherText must be 1088 bytes, got 1087' });
+    expectTyped(() => ml_kem768.decapsulate(cipherText, new Uint8Array(2401)), InvalidKeyLengthError, { code: 'ERR_INVALID_KEY_LENGTH', message: 'secretKey must be 2400 bytes, got 2401' });
+    expectTyped(() => ml_kem768.decapsulate([] as unknown as Uint8Array, secretKey), InvalidArgumentError, { code: 'ERR_INVALID_ARGUMENT', message: 'cipherText must be a Uint8Array' });
+    expectTyped(() => ml_kem768.getPublicKey(new Uint8Array(1184)), InvalidKeyLengthError, { code: 'ERR_INVALID_KEY_LENGTH', message: 'secretKey must be 2400 bytes, got 1184' });
   });
 
   it('§7.2: every position of an unreduced coefficient is refused (peer fault); the next valid call works', () => {
@@ -85,7 +75,7 @@ describe('ML-KEM-768: API', () => {
         bad[3 * i + 1] = (bad[3 * i + 1]! & 0x0f) | 0x10;
         bad[3 * i + 2] = 0xd0;
       }
-      expectError(() => ml_kem768.encapsulate(bad, msg), InvalidPublicKeyError,
+      expectTyped(() => ml_kem768.encapsulate(bad, msg), InvalidPublicKeyError,
         { code: 'ERR_INVALID_PUBLIC_KEY', fault: 'peer', message: 'ml_kem768 public key fails the modulus check (FIPS 203 §7.2)' });
       expect(() => noble.encapsulate(bad, msg)).toThrow(/modulus/);
     }
@@ -103,7 +93,7 @@ describe('ML-KEM-768: API', () => {
     for (const at of [1152, 1152 + 600, 2335, 2336, 2367]) {
       const bad = secretKey.slice();
       bad[at]! ^= 0x80;
-      expectError(() => ml_kem768.decapsulate(cipherText, bad), InvalidSecretKeyError,
+      expectTyped(() => ml_kem768.decapsulate(cipherText, bad), InvalidSecretKeyError,
         { code: 'ERR_INVALID_SECRET_KEY', fault: 'caller', message: 'ml_kem768 secret key fails the hash check (FIPS 203 §7.3)' });
       expect(() => noble.decapsulate(cipherText, bad)).toThrow(/hash check/);
     }

@@ -6,24 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { sha3_256, sha3_512, shake256 } from '@noble/hashes/sha3.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 import { InvalidPublicKeyError, InvalidSecretKeyError, ml_kem768 } from '../bindings/crypto.js';
 import { core, wasmMemorySnapshotForTestingOnly } from '../bindings/core/wasm.js';
 import { containsBytes } from './helpers/random.js';
 
 const random = (n: number) => new Uint8Array(randomBytes(n));
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-};
 
 /** The first 16 coefficients of SamplePolyCBD_2(PRF(seed, nonce)) as the core stores them (i16, little-endian). */
 function cbdHead(seed: Uint8Array, nonce: number): Uint8Array {
-  const prf = shake256(concat(seed, Uint8Array.of(nonce)), { dkLen: 128 });
+  const prf = shake256(concatBytes(seed, Uint8Array.of(nonce)), { dkLen: 128 });
   const coefficients = new Int16Array(16);
   for (let i = 0; i < 16; i++) {
     const nibble = (prf[i >> 1]! >> (4 * (i & 1))) & 15;
@@ -71,7 +63,7 @@ describe('ML-KEM-768: no secret stays in WASM memory', () => {
 
   it('keygen, encapsulate, decapsulate (valid and rejected)', () => {
     const seed = random(64), d = seed.subarray(0, 32), z = seed.subarray(32);
-    const sigma = sha3_512(concat(d, Uint8Array.of(3))).subarray(32);
+    const sigma = sha3_512(concatBytes(d, Uint8Array.of(3))).subarray(32);
     const { publicKey, secretKey } = ml_kem768.keygen(seed);
     const keySecrets: Array<[string, Uint8Array]> = [
       ['d', d], ['z', z], ['sigma', sigma], ['dk head', secretKey.subarray(0, 48)], ['dk middle', secretKey.subarray(700, 748)],
@@ -81,7 +73,7 @@ describe('ML-KEM-768: no secret stays in WASM memory', () => {
 
     const m = random(32);
     const { cipherText, sharedSecret } = ml_kem768.encapsulate(publicKey, m);
-    const r = sha3_512(concat(m, sha3_256(publicKey))).subarray(32);
+    const r = sha3_512(concatBytes(m, sha3_256(publicKey))).subarray(32);
     const encapsSecrets: Array<[string, Uint8Array]> = [
       ['m', m], ['K', sharedSecret], ['r', r], ['y[0] coefficients', cbdHead(r, 0)], ['e2 coefficients', cbdHead(r, 6)],
     ];
@@ -93,7 +85,7 @@ describe('ML-KEM-768: no secret stays in WASM memory', () => {
     const forged = cipherText.slice();
     forged[500]! ^= 4;
     const kBar = ml_kem768.decapsulate(forged, secretKey);
-    expect(kBar).toEqual(shake256(concat(z, forged), { dkLen: 32 }));
+    expect(kBar).toEqual(shake256(concatBytes(z, forged), { dkLen: 32 }));
     expectClean([...keySecrets, ...encapsSecrets, ['K-bar', kBar]], 'decapsulate (implicit rejection)');
   });
 
@@ -102,7 +94,7 @@ describe('ML-KEM-768: no secret stays in WASM memory', () => {
     const { publicKey, secretKey } = ml_kem768.keygen(seed);
     const unreduced = publicKey.slice();
     unreduced[0] = 0xff;
-    unreduced[1] |= 0x0f; // first coefficient 4095 >= q
+    unreduced[1]! |= 0x0f; // first coefficient 4095 >= q
     expect(() => ml_kem768.encapsulate(unreduced, m)).toThrow(InvalidPublicKeyError);
     expectClean([['m', m]], 'refused encapsulate');
     const { cipherText } = ml_kem768.encapsulate(publicKey, m);

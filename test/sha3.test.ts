@@ -10,6 +10,7 @@ import * as noble from '@noble/hashes/sha3.js';
 import { InvalidOutputLengthError, InvalidStateError, Keccak, sha3_256, sha3_512, shake128, shake256 } from '../bindings/crypto.js';
 import { core, wasmMemorySnapshotForTestingOnly } from '../bindings/core/wasm.js';
 import { KECCAK_CONTEXT_BYTES } from '../assembly/constants.js';
+import { expectTyped } from './helpers/errors.js';
 import { FUZZ_RUNS, hex } from './helpers/vectors.js';
 import { bytesArbitrary, bytesFromSeed, containsBytes } from './helpers/random.js';
 
@@ -141,27 +142,17 @@ describe('SHA-3: API', () => {
   });
 
   it('misuse is a typed error: output length, use after finish, update after xof, xof on SHA3', () => {
-    const expectError = (fn: () => unknown, type: new (...args: never[]) => Error, code: string, message: string) => {
-      try {
-        fn();
-      } catch (error) {
-        expect(error).toBeInstanceOf(type);
-        expect(error).toMatchObject({ code, message });
-        return;
-      }
-      throw new Error('expected a throw');
-    };
     for (const dkLen of [-1, 1.5, Number.NaN, 2 ** 32]) {
-      expectError(() => shake128(new Uint8Array(1), { dkLen }), InvalidOutputLengthError, 'ERR_INVALID_OUTPUT_LENGTH', `shake128 dkLen must be an integer in [0, 2^32 - 1], got ${dkLen}`);
+      expectTyped(() => shake128(new Uint8Array(1), { dkLen }), InvalidOutputLengthError, { code: 'ERR_INVALID_OUTPUT_LENGTH', message: `shake128 dkLen must be an integer in [0, 2^32 - 1], got ${dkLen}` });
     }
     const done = sha3_512.create();
     done.digest();
-    expectError(() => done.update(new Uint8Array(1)), InvalidStateError, 'ERR_INVALID_STATE', 'sha3_512 hasher already finished (digest() or destroy() was called)');
+    expectTyped(() => done.update(new Uint8Array(1)), InvalidStateError, { code: 'ERR_INVALID_STATE', message: 'sha3_512 hasher already finished (digest() or destroy() was called)' });
     const squeezing = shake256.create();
     squeezing.xof(10);
-    expectError(() => squeezing.update(new Uint8Array(1)), InvalidStateError, 'ERR_INVALID_STATE', 'shake256: update() after xof()');
-    expectError(() => squeezing.digest(), InvalidStateError, 'ERR_INVALID_STATE', 'shake256: digest() after xof()');
-    expectError(() => sha3_256.create().xof(1), InvalidStateError, 'ERR_INVALID_STATE', 'sha3_256: xof() is only for SHAKE');
+    expectTyped(() => squeezing.update(new Uint8Array(1)), InvalidStateError, { code: 'ERR_INVALID_STATE', message: 'shake256: update() after xof()' });
+    expectTyped(() => squeezing.digest(), InvalidStateError, { code: 'ERR_INVALID_STATE', message: 'shake256: digest() after xof()' });
+    expectTyped(() => sha3_256.create().xof(1), InvalidStateError, { code: 'ERR_INVALID_STATE', message: 'sha3_256: xof() is only for SHAKE' });
     expect(() => sha3_256('abc' as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: 'message must be a Uint8Array' }));
   });
 
