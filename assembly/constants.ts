@@ -46,6 +46,8 @@ export const KECCAK_CONTEXT_BYTES = 216;
 export const MLKEM768_PUBLIC_KEY_BYTES = 1184;
 export const MLKEM768_SECRET_KEY_BYTES = 2400;
 export const MLKEM768_CIPHERTEXT_BYTES = 1088;
+/** ByteEncode_12(s^) = dk_PKE, the first part of dk = dk_PKE || ek || H(ek) || z (384 k bytes, FIPS 203 Algorithm 16). */
+export const MLKEM768_DK_PKE_BYTES = 1152;
 /** KeyGen seed d || z (FIPS 203 Algorithm 16), encapsulation randomness m (Algorithm 17), shared secret K. */
 export const MLKEM_SEED_BYTES = 64;
 export const MLKEM_MSG_BYTES = 32;

@@ -16,7 +16,7 @@
  * §7.2 and §7.3 checks are returned: they concern the keys' well-formedness, which the caller learns anyway.
  */
 import {
-  MLKEM768_CIPHERTEXT_BYTES, MLKEM768_PUBLIC_KEY_BYTES, MLKEM768_SECRET_KEY_BYTES, MLKEM_MSG_BYTES, MLKEM_SEED_BYTES,
+  MLKEM768_CIPHERTEXT_BYTES, MLKEM768_DK_PKE_BYTES, MLKEM768_PUBLIC_KEY_BYTES, MLKEM768_SECRET_KEY_BYTES, MLKEM_MSG_BYTES, MLKEM_SEED_BYTES,
   MLKEM_SHARED_SECRET_BYTES, SHA3_256_RATE_BYTES, SHA3_512_RATE_BYTES, SHA3_SUFFIX, SHAKE128_RATE_BYTES, SHAKE256_RATE_BYTES,
   SHAKE_SUFFIX, KECCAK_CONTEXT_BYTES,
 } from './constants';
@@ -31,7 +31,7 @@ import {
 const K: usize = 3; // module rank of ML-KEM-768 (FIPS 203 §8 Table 2); η1 = η2 = 2, du = 10, dv = 4
 const VEC_BYTES: usize = K * POLY_BYTES;
 const POLY_ENCODED: usize = 384; // ByteEncode_12 of one polynomial
-const T_BYTES: usize = K * POLY_ENCODED; // 1152: ByteEncode_12(t^) in ek, ByteEncode_12(s^) in dk
+const T_BYTES: usize = MLKEM768_DK_PKE_BYTES; // 384 k: ByteEncode_12(t^) in ek, ByteEncode_12(s^) in dk
 const C1_BYTES: usize = K * 320; // 960
 
 /** Inputs and outputs (the bindings write inputs, copy outputs out and wipe them). */

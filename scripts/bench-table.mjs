@@ -5,7 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dirs = process.argv.length > 2 ? process.argv.slice(2) : [new URL('../bench/results/', import.meta.url).pathname];
-const suites = ['hashes', 'aead', 'x25519', 'protocol', 'channel'];
+const suites = ['hashes', 'aead', 'x25519', 'mlkem', 'protocol', 'channel'];
 
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);

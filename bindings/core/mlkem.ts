@@ -11,7 +11,7 @@
  * decapsulate returns the implicit-rejection key (Algorithm 18), as the standard requires.
  */
 import {
-  MLKEM768_CIPHERTEXT_BYTES, MLKEM768_PUBLIC_KEY_BYTES, MLKEM768_SECRET_KEY_BYTES, MLKEM_MSG_BYTES, MLKEM_SEED_BYTES,
+  MLKEM768_CIPHERTEXT_BYTES, MLKEM768_DK_PKE_BYTES, MLKEM768_PUBLIC_KEY_BYTES, MLKEM768_SECRET_KEY_BYTES, MLKEM_MSG_BYTES, MLKEM_SEED_BYTES,
   MLKEM_SHARED_SECRET_BYTES,
 } from '../../assembly/constants.js';
 import {
@@ -19,9 +19,6 @@ import {
 } from '../errors.js';
 import { assertLength } from './bytes.js';
 import { core, takeBytes } from './wasm.js';
-
-/** Offset of ek inside dk = dk_PKE || ek || H(ek) || z (FIPS 203 Algorithm 16). */
-const EK_OFFSET_IN_DK = 384 * 3;
 
 /** KeyGen_internal(d, z) (Algorithm 16) from `seed` = d || z, or from 64 fresh random bytes (Algorithm 19). */
 function keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } {
@@ -80,10 +77,10 @@ function decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array 
   return takeBytes(addr.MLKEM_SS!, MLKEM_SHARED_SECRET_BYTES);
 }
 
-/** The ek embedded in dk (a copy), as noble's getPublicKey. */
+/** The ek embedded in dk = dk_PKE || ek || H(ek) || z (a copy), as noble's getPublicKey. */
 function getPublicKey(secretKey: Uint8Array): Uint8Array {
   assertLength(secretKey, MLKEM768_SECRET_KEY_BYTES, 'secretKey', InvalidKeyLengthError);
-  return secretKey.slice(EK_OFFSET_IN_DK, EK_OFFSET_IN_DK + MLKEM768_PUBLIC_KEY_BYTES);
+  return secretKey.slice(MLKEM768_DK_PKE_BYTES, MLKEM768_DK_PKE_BYTES + MLKEM768_PUBLIC_KEY_BYTES);
 }
 
 export interface MlKem768 {
