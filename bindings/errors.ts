@@ -246,6 +246,35 @@ export class ConnectionClosedError extends E2E2Error {
   }
 }
 
+// ---------------------------------------------------------------- EAPI over HTTP, fleet state, runtimes
+
+/** A request's EAPI is authentic but outside the verifier's policy (lifetime, scope for its key, covered components). */
+export class EapiPolicyError extends E2E2Error {
+  static readonly code = 'ERR_EAPI_POLICY';
+  readonly code = 'ERR_EAPI_POLICY';
+  readonly fault = 'peer';
+}
+
+/**
+ * A shared store (session registry, replay store, key store on Redis) could not answer. Verification
+ * fails closed: the request is refused, never accepted unchecked. The store's own error is the `cause`.
+ */
+export class StoreUnavailableError extends E2E2Error {
+  static readonly code = 'ERR_STORE_UNAVAILABLE';
+  readonly code = 'ERR_STORE_UNAVAILABLE';
+  readonly fault = 'lifecycle';
+}
+
+/**
+ * The runtime refuses to compile WebAssembly (a Content-Security-Policy without 'wasm-unsafe-eval', a
+ * Worker runtime without code generation, or no WebAssembly at all). The message names the fix.
+ */
+export class WasmUnavailableError extends E2E2Error {
+  static readonly code = 'ERR_WASM_UNAVAILABLE';
+  readonly code = 'ERR_WASM_UNAVAILABLE';
+  readonly fault = 'lifecycle';
+}
+
 /** Every code, for exhaustive `switch (err.code)` in callers. */
 export type E2E2ErrorCode =
   | 'ERR_INVALID_ARGUMENT'
@@ -275,7 +304,10 @@ export type E2E2ErrorCode =
   | 'ERR_CONNECTION_CLOSED'
   | 'ERR_KEY_REVOKED'
   | 'ERR_KEEPALIVE_TIMEOUT'
-  | 'ERR_APPLICATION';
+  | 'ERR_APPLICATION'
+  | 'ERR_EAPI_POLICY'
+  | 'ERR_STORE_UNAVAILABLE'
+  | 'ERR_WASM_UNAVAILABLE';
 
 /** Narrow an unknown thrown value to an e2e2 error (optionally of one code). */
 export function isE2E2Error(value: unknown, code?: E2E2ErrorCode): value is E2E2Error {
