@@ -1,0 +1,25 @@
+/**
+ * Vitest configuration for mutation testing only (`npm run test:mutation`, stryker.config.mjs):
+ * the fast unit suites of the Noise and E2-E2 layers, not the channel, hostile, CLI or browser
+ * suites (child processes and sockets, minutes per run). Property tests run fewer cases here:
+ * each of about 1,200 mutants reruns the tests that cover it.
+ */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'test/noise.test.ts',
+      'test/e2e2-eapi.test.ts',
+      'test/e2e2-handshake.test.ts',
+      'test/e2e2-session.test.ts',
+      'test/protocol-vectors.test.ts',
+      'test/mutation-kills-*.test.ts',
+      'test/wipes.test.ts',
+    ],
+    env: { E2E2_FUZZ_RUNS: process.env.E2E2_FUZZ_RUNS ?? '200' },
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    reporters: ['default'],
+  },
+});
