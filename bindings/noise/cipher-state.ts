@@ -148,6 +148,11 @@ export class CipherState {
     this.#low = 0;
   }
 
+  /** The live key array itself, not a copy (wipe tests: hold it, dispose, check it is zero). Never exposed by the public API. */
+  liveKeyForTestingOnly(): Uint8Array | null {
+    return this.#k;
+  }
+
   /** A copy of k (tests, traces and vectors; never exposed by the public API). */
   keyForTestingOnly(): Uint8Array | null {
     return this.#k === null ? null : this.#k.slice();

@@ -243,6 +243,16 @@ export class HandshakeState {
     return this.#symmetric.clone();
   }
 
+  /**
+   * The live arrays that hold secrets (ck, cipher key, ephemeral private key, PSK, fixed
+   * ephemeral), not copies: wipe tests hold them across dispose()/split()/a failed step.
+   */
+  liveSecretsForTestingOnly(): Uint8Array[] {
+    const out = this.#symmetric.liveSecretsForTestingOnly();
+    for (const a of [this.#e?.secretKey, this.#psk, this.#fixedEphemeral]) if (a !== undefined) out.push(a);
+    return out;
+  }
+
   dispose(): void {
     this.#symmetric.destroy();
     this.#e?.secretKey.fill(0);

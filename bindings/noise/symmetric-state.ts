@@ -166,6 +166,12 @@ export class SymmetricState {
     this.cipher.assign(other.cipher);
   }
 
+  /** The live secret arrays (ck, cipher key), not copies: wipe tests only. */
+  liveSecretsForTestingOnly(): Uint8Array[] {
+    const key = this.cipher.liveKeyForTestingOnly();
+    return key === null ? [this.#ck] : [this.#ck, key];
+  }
+
   /** Wipe ck and the cipher key (h is kept: it is the channel-binding value, Noise §11.2). */
   destroy(): void {
     this.#ck.fill(0);

@@ -1,0 +1,153 @@
+/**
+ * Tests that kill mutants which survived a StrykerJS run on bindings/noise (issue 13): the nonce
+ * carry between the two 32-bit words of the CipherState counter, the disposed transport, a
+ * handshake disposed mid-way, the deferred PSK and CipherState.clone/assign.
+ */
+import { describe, expect, it } from 'vitest';
+import { createHandshake } from '../bindings/noise/index.js';
+import { CipherState } from '../bindings/noise/cipher-state.js';
+import { HandshakeState } from '../bindings/noise/handshake-state.js';
+import * as oracle from './oracle/noise.js';
+import { expectCode, hexOf } from './oracle/harness.js';
+import { bytesFromSeed } from './helpers/random.js';
+
+const key = bytesFromSeed(1, 32);
+const ad = bytesFromSeed(2, 7);
+const plaintext = bytesFromSeed(3, 40);
+const psk = bytesFromSeed(4, 32);
+
+function pair(options: { deferPsk?: boolean } = {}) {
+  const initiator = createHandshake({ role: 'initiator', psk });
+  const responder = new HandshakeState({ role: 'responder', psk: options.deferPsk === true ? undefined : psk });
+  return { initiator, responder };
+}
+
+describe('CipherState nonce: carry from the low to the high 32-bit word (Noise §5.1, §12.3)', () => {
+  it('encrypts at n = 2^32 - 1 and then at n = 2^32 exactly as the noble oracle does', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    c.setNonce(0xffff_ffffn);
+    expect(hexOf(c.encryptWithAd(ad, plaintext))).toBe(hexOf(oracle.ENCRYPT(key, 0xffff_ffffn, ad, plaintext)));
+    expect(c.nonce).toBe(0x1_0000_0000n);
+    // Without the carry this would be nonce 0 again (a keystream reuse).
+    expect(hexOf(c.encryptWithAd(ad, plaintext))).toBe(hexOf(oracle.ENCRYPT(key, 0x1_0000_0000n, ad, plaintext)));
+    expect(hexOf(c.encryptWithAd(ad, plaintext))).toBe(hexOf(oracle.ENCRYPT(key, 0x1_0000_0001n, ad, plaintext)));
+    expect(c.nonce).toBe(0x1_0000_0002n);
+  });
+
+  it('decrypts across the carry too, and a failed decrypt there consumes nothing', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    c.setNonce(0xffff_ffffn);
+    expect(hexOf(c.decryptWithAd(ad, oracle.ENCRYPT(key, 0xffff_ffffn, ad, plaintext)))).toBe(hexOf(plaintext));
+    expect(c.nonce).toBe(0x1_0000_0000n);
+    const next = oracle.ENCRYPT(key, 0x1_0000_0000n, ad, plaintext);
+    expectCode(() => c.decryptWithAd(ad, oracle.ENCRYPT(key, 0n, ad, plaintext)), 'ERR_AUTHENTICATION_FAILED');
+    expect(c.nonce).toBe(0x1_0000_0000n);
+    expect(hexOf(c.decryptWithAd(ad, next))).toBe(hexOf(plaintext));
+  });
+
+  it('each byte of both words lands in the right place of the 96-bit nonce', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    const n = 0x8182_8384_0506_0708n;
+    c.setNonce(n);
+    expect(hexOf(c.encryptWithAd(ad, plaintext))).toBe(hexOf(oracle.ENCRYPT(key, n, ad, plaintext)));
+  });
+});
+
+describe('CipherState.clone / assign (compute-then-commit)', () => {
+  it('clone copies key and both nonce words, independently of the original', () => {
+    const a = new CipherState();
+    a.initializeKey(key);
+    a.setNonce(0x5_0000_0007n);
+    const b = a.clone();
+    expect(b.nonce).toBe(0x5_0000_0007n);
+    expect(hexOf(b.keyForTestingOnly()!)).toBe(hexOf(key));
+    expect(b.liveKeyForTestingOnly()).not.toBe(a.liveKeyForTestingOnly());
+    expect(hexOf(b.encryptWithAd(ad, plaintext))).toBe(hexOf(oracle.ENCRYPT(key, 0x5_0000_0007n, ad, plaintext)));
+    expect(a.nonce).toBe(0x5_0000_0007n);
+    a.destroy();
+    expect(hexOf(b.keyForTestingOnly()!)).toBe(hexOf(key));
+    const empty = new CipherState().clone();
+    expect(empty.hasKey()).toBe(false);
+  });
+
+  it('assign takes key and nonce, wipes the key it replaces, and keeps no reference to the source', () => {
+    const source = new CipherState();
+    source.initializeKey(key);
+    source.setNonce(0x3_0000_0009n);
+    const target = new CipherState();
+    target.initializeKey(bytesFromSeed(9, 32));
+    const old = target.liveKeyForTestingOnly()!;
+    target.assign(source);
+    expect(old.every((b) => b === 0)).toBe(true);
+    expect(target.nonce).toBe(0x3_0000_0009n);
+    expect(hexOf(target.keyForTestingOnly()!)).toBe(hexOf(key));
+    source.destroy();
+    expect(hexOf(target.keyForTestingOnly()!)).toBe(hexOf(key));
+    target.assign(new CipherState());
+    expect(target.hasKey()).toBe(false);
+    expect(target.nonce).toBe(0n);
+  });
+});
+
+describe('raw Noise transport and handshake after dispose()', () => {
+  function transports() {
+    const { initiator } = pair();
+    const responder = createHandshake({ role: 'responder', psk });
+    responder.readMessage(initiator.writeMessage());
+    initiator.readMessage(responder.writeMessage());
+    return { a: initiator.split(), b: responder.split() };
+  }
+
+  it('a disposed transport refuses decrypt (it must not return its input as plaintext), encrypt and rekey', () => {
+    const { a, b } = transports();
+    const message = a.encrypt(plaintext);
+    b.dispose();
+    expectCode(() => b.decrypt(message), 'ERR_INVALID_STATE', 'transport was disposed');
+    expectCode(() => b.encrypt(plaintext), 'ERR_INVALID_STATE', 'transport was disposed');
+    expectCode(() => b.rekeySend(), 'ERR_INVALID_STATE', 'transport was disposed');
+    expectCode(() => b.rekeyReceive(), 'ERR_INVALID_STATE', 'transport was disposed');
+    b.dispose(); // a second dispose() is harmless
+    expectCode(() => b.decrypt(message), 'ERR_INVALID_STATE', 'transport was disposed');
+  });
+
+  it('a handshake disposed mid-way refuses to read, write, hash or split, also after a second dispose()', () => {
+    const { initiator, responder } = pair();
+    responder.readMessage(initiator.writeMessage());
+    responder.dispose();
+    expectCode(() => responder.writeMessage(), 'ERR_INVALID_STATE', 'handshake was disposed');
+    responder.dispose();
+    expectCode(() => responder.writeMessage(), 'ERR_INVALID_STATE', 'handshake was disposed');
+    initiator.dispose();
+    expectCode(() => initiator.readMessage(new Uint8Array(48)), 'ERR_INVALID_STATE', 'handshake was disposed');
+    expectCode(() => initiator.getHandshakeHash(), 'ERR_INVALID_STATE', 'handshake was disposed');
+    expectCode(() => initiator.split(), 'ERR_INVALID_STATE', 'handshake was disposed');
+  });
+});
+
+describe('deferred PSK (HandshakeState.setPsk)', () => {
+  it('the psk token without a PSK fails typed and changes nothing; after setPsk the same message is accepted', () => {
+    const { initiator, responder } = pair({ deferPsk: true });
+    responder.readMessage(initiator.writeMessage());
+    expectCode(() => responder.writeMessage(), 'ERR_INVALID_STATE', 'psk is not set: call setPsk() before the psk token');
+    expectCode(() => responder.setPsk(new Uint8Array(31)), 'ERR_INVALID_KEY_LENGTH', 'psk must be 32 bytes (Noise §9.1)');
+    responder.setPsk(bytesFromSeed(77, 32));
+    const old = responder.liveSecretsForTestingOnly().at(-1)!;
+    responder.setPsk(psk); // replacing a PSK wipes the previous copy
+    expect(old.every((b) => b === 0)).toBe(true);
+    initiator.readMessage(responder.writeMessage(plaintext));
+    expect(hexOf(responder.getHandshakeHash())).toBe(hexOf(initiator.getHandshakeHash()));
+  });
+
+  it('a reader without a PSK fails typed, and the same message is accepted once the PSK is set', () => {
+    const responder = createHandshake({ role: 'responder', psk });
+    const initiator = new HandshakeState({ role: 'initiator' });
+    responder.readMessage(initiator.writeMessage());
+    const m2 = responder.writeMessage(plaintext);
+    expectCode(() => initiator.readMessage(m2), 'ERR_INVALID_STATE', 'psk is not set: call setPsk() before the psk token');
+    initiator.setPsk(psk);
+    expect(hexOf(initiator.readMessage(m2))).toBe(hexOf(plaintext));
+  });
+});
