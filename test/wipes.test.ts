@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { CipherState } from '../bindings/noise/cipher-state.js';
 import { HandshakeState } from '../bindings/noise/handshake-state.js';
 import { SymmetricState } from '../bindings/noise/symmetric-state.js';
-import { expectCode } from './oracle/harness.js';
+import { createClientHandshake, createServerHandshake, generateApiKey } from '../bindings/index.js';
+import { sessionLiveSecretsForTestingOnly } from '../bindings/e2e2/session.js';
+import { expectCode, flipBit } from './oracle/harness.js';
 import { bytesFromSeed } from './helpers/random.js';
 
 const psk = bytesFromSeed(11, 32);
@@ -121,5 +123,53 @@ describe('HandshakeState wipes', () => {
     r2.readMessage(i2.writeMessage());
     expectCode(() => r2.writeMessage(), 'ERR_INVALID_STATE');
     expect(r2.liveSecretsForTestingOnly().length).toBe(2); // ck and k only: no ephemeral was kept
+  });
+});
+
+describe('E2-E2 wipes', () => {
+  const KEY = generateApiKey();
+
+  it('ClientHandshake: dispose() after message 1 zeroes the API key copy, the ephemeral, the fixed ephemeral, ck and the cipher key', () => {
+    const c = createClientHandshake({ apiKey: KEY.token, fixedEphemeralPrivateKeyForTestingOnly: bytesFromSeed(21, 32) });
+    c.writeMessage1();
+    const live = c.liveSecretsForTestingOnly();
+    expect(live.length).toBe(5);
+    expect(live.every(nonZero)).toBe(true);
+    c.dispose();
+    expect(live.every(zero)).toBe(true);
+  });
+
+  it('ClientHandshake: completing zeroes every handshake secret; a failed readMessage2 zeroes none of the committed ones', async () => {
+    const c = createClientHandshake({ apiKey: KEY.token });
+    const s = createServerHandshake({ resolveKey: () => KEY.secret });
+    const { message2 } = await s.respond(c.writeMessage1());
+    const live = c.liveSecretsForTestingOnly();
+    expectCode(() => c.readMessage2(flipBit(message2, 8 * 40)), 'ERR_AUTHENTICATION_FAILED');
+    expect(live.every(nonZero)).toBe(true);
+    c.readMessage2(message2);
+    expect(live.every(zero)).toBe(true);
+  });
+
+  it('sessions: dispose() zeroes both record keys and the exporter; an EAPI secret is zeroed by its dispose() and the session’s', async () => {
+    const c = createClientHandshake({ apiKey: KEY.token });
+    const s = createServerHandshake({ resolveKey: () => KEY.secret });
+    const { message2, session: server } = await s.respond(c.writeMessage1());
+    const client = c.readMessage2(message2);
+    const a = client.issueEapi({ scope: 's', expiresAt: 2_000_000_000_000 });
+    const b = client.issueEapi({ scope: 's', expiresAt: 2_000_000_000_000 });
+    const secretA = a.liveSecretForTestingOnly()!;
+    const secretB = b.liveSecretForTestingOnly()!;
+    a.dispose();
+    expect(zero(secretA)).toBe(true);
+    expect(a.liveSecretForTestingOnly()).toBeNull();
+    expect(nonZero(secretB)).toBe(true);
+    for (const session of [client, server]) {
+      const live = sessionLiveSecretsForTestingOnly(session);
+      expect(live.length).toBe(3);
+      expect(live.every(nonZero)).toBe(true);
+      session.dispose();
+      expect(live.every(zero)).toBe(true);
+    }
+    expect(zero(secretB)).toBe(true);
   });
 });

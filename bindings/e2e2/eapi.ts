@@ -229,6 +229,11 @@ export class Eapi {
     return this.#secret.slice();
   }
 
+  /** The live secret array itself, not a copy (wipe tests only), or null once disposed. */
+  liveSecretForTestingOnly(): Uint8Array | null {
+    return this.#secret;
+  }
+
   /** Wipe the secret; later sign() calls throw ERR_SESSION_DISPOSED. */
   dispose(): void {
     this.#secret?.fill(0);

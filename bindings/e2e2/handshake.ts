@@ -216,6 +216,14 @@ export class ClientHandshake {
     this.#fixedEphemeral?.fill(0);
   }
 
+  /** The live arrays holding secrets (API key copy, ephemeral, fixed ephemeral, ck, cipher key), not copies: wipe tests only. */
+  liveSecretsForTestingOnly(): Uint8Array[] {
+    const out = [this.#secret];
+    for (const a of [this.#e?.secretKey, this.#fixedEphemeral]) if (a !== undefined) out.push(a);
+    if (this.#symmetric !== undefined) out.push(...this.#symmetric.liveSecretsForTestingOnly());
+    return out;
+  }
+
   /** Wipe the ephemeral key, the API key copy and the handshake state. */
   dispose(): void {
     this.#wipe();

@@ -315,6 +315,12 @@ export function setSessionNoncesForTestingOnly(session: Session, nonces: { send?
   if (nonces.receive !== undefined) core.receive.setNonce(nonces.receive);
 }
 
+/** The live arrays holding a session's secrets (send key, receive key, exporter), not copies: wipe tests only. Not exported from the package. */
+export function sessionLiveSecretsForTestingOnly(session: Session): Uint8Array[] {
+  const core = coreOf(session);
+  return [core.send.liveKeyForTestingOnly(), core.receive.liveKeyForTestingOnly(), core.exporter].filter((a): a is Uint8Array => a !== null);
+}
+
 /** A snapshot of a session's keys and counters (tests of rollback only). Not exported from the package. */
 export function sessionSnapshotForTestingOnly(session: Session): Record<string, unknown> {
   const core = coreOf(session);

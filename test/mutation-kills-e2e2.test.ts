@@ -1,0 +1,162 @@
+/**
+ * Tests that kill mutants which survived a StrykerJS run on bindings/e2e2 (issue 13): the EAPI
+ * replay horizon, the server's "signed before expiry" check, pre-parsed authorization objects,
+ * explicit EAPI indexes, a server handshake disposed during its key lookup, double dispose().
+ */
+import { describe, expect, it } from 'vitest';
+import { createClientHandshake, createServerHandshake, generateApiKey, parseEapiAuthorization, type ServerHandshakeOptions } from '../bindings/index.js';
+import { ReplayCache } from '../bindings/e2e2/eapi.js';
+import { sessionSnapshotForTestingOnly } from '../bindings/e2e2/session.js';
+import * as oracle from './oracle/e2e2.js';
+import { expectCode, expectCodeAsync } from './oracle/harness.js';
+import { bytesFromSeed } from './helpers/random.js';
+
+const KEY = generateApiKey();
+const NOW = 1_800_000_000_000;
+const MINUTE = 60_000;
+const GET = { method: 'GET', path: '/a' };
+
+async function pair(serverOptions: Partial<ServerHandshakeOptions> = {}) {
+  const c = createClientHandshake({ apiKey: KEY.token });
+  const s = createServerHandshake({ resolveKey: () => KEY.secret, ...serverOptions });
+  const { message2, session: server } = await s.respond(c.writeMessage1());
+  const client = c.readMessage2(message2);
+  return { client, server };
+}
+
+function replayReason(fn: () => unknown): string {
+  const error = expectCode(fn, 'ERR_EAPI_REPLAYED', 'EAPI request replayed');
+  return (error.cause as { reason: string }).reason;
+}
+
+describe('EAPI replay cache horizon', () => {
+  it('does not move backwards when the clock steps back with a full cache', () => {
+    const cache = new ReplayCache(2);
+    const skew = 100;
+    cache.admit('a', 1000, 1000, skew);
+    cache.admit('b', 1200, 1200, skew);
+    cache.admit('c', 1250, 1250, skew); // full: evicts below 1150, so 'a' is gone
+    expect(cache.size).toBe(2);
+    expect(replayReason(() => cache.admit('a', 1000, 1050, skew))).toBe('timestamp older than the replay window');
+    // The clock steps back 350 ms; the cache is full, eviction runs with 800 - 100 = 700.
+    expect(replayReason(() => cache.admit('d', 800, 800, skew))).toBe('timestamp older than the replay window');
+    expect(replayReason(() => cache.admit('e', 1160, 800, skew))).toBe('replay cache full');
+    // A horizon moved back to 700 would let the evicted 'a' (t = 1000) past the window check.
+    expect(replayReason(() => cache.admit('a', 1000, 1000, skew))).toBe('timestamp older than the replay window');
+    expect(replayReason(() => cache.admit('b', 1200, 1200, skew))).toBe('nonce already used');
+    cache.clear();
+    expect(cache.size).toBe(0);
+  });
+
+  it('eviction keeps entries at the horizon and frees only older ones', () => {
+    const cache = new ReplayCache(2);
+    cache.admit('a', 1000, 1000, 100);
+    cache.admit('b', 1100, 1100, 100);
+    cache.admit('c', 1200, 1200, 100); // evicts below 1100: 'a' only
+    expect(replayReason(() => cache.admit('b', 1100, 1200, 100))).toBe('nonce already used');
+    expect(replayReason(() => cache.admit('z', 1099, 1200, 100))).toBe('timestamp older than the replay window');
+  });
+});
+
+describe('EAPI verification', () => {
+  it('rejects a request the client signed at or after the expiry, even when the server clock is before it', async () => {
+    const { client, server } = await pair();
+    const k3 = { exporter: sessionSnapshotForTestingOnly(server).exporter as Uint8Array, sessionId: Buffer.from(client.sessionId, 'hex') };
+    const expiresAt = NOW + MINUTE;
+    const request = { ...GET, body: new Uint8Array(0), timestamp: expiresAt, nonce: bytesFromSeed(5, 16) };
+    const { header } = oracle.eapiAuthorization(k3 as unknown as Parameters<typeof oracle.eapiAuthorization>[0], 0, 's', expiresAt, request);
+    expectCode(() => server.verifyEapi({ authorization: header, ...GET, now: expiresAt - 1, requiredScope: 's' }), 'ERR_EAPI_EXPIRED', 'EAPI expired');
+    // One millisecond earlier it is accepted: the oracle's header is otherwise valid.
+    const ok = oracle.eapiAuthorization(k3 as unknown as Parameters<typeof oracle.eapiAuthorization>[0], 0, 's', expiresAt, { ...request, timestamp: expiresAt - 1 });
+    expect(server.verifyEapi({ authorization: ok.header, ...GET, now: expiresAt - 1, requiredScope: 's' }).timestamp).toBe(expiresAt - 1);
+  });
+
+  it('validates a pre-parsed authorization object like a header', async () => {
+    const { client, server } = await pair();
+    const eapi = client.issueEapi({ scope: 's', expiresAt: NOW + MINUTE });
+    const parsed = parseEapiAuthorization(eapi.sign({ ...GET, timestamp: NOW }));
+    const verify = (authorization: unknown) => () => server.verifyEapi({ authorization: authorization as never, ...GET, now: NOW, requiredScope: 's' });
+    expectCode(verify(null), 'ERR_INVALID_ARGUMENT', 'authorization must be a string or a parsed EapiAuthorization');
+    expectCode(verify(42), 'ERR_INVALID_ARGUMENT', 'authorization must be a string or a parsed EapiAuthorization');
+    expectCode(verify({ ...parsed, sessionId: 'zz' }), 'ERR_AUTHENTICATION_FAILED');
+    expectCode(verify({ ...parsed, sessionId: parsed.sessionId.slice(2) }), 'ERR_AUTHENTICATION_FAILED');
+    const wrong = 'EAPI authorization nonce or signature has the wrong length';
+    expectCode(verify({ ...parsed, nonce: parsed.nonce.subarray(1) }), 'ERR_MALFORMED_MESSAGE', wrong);
+    expectCode(verify({ ...parsed, nonce: Array.from(parsed.nonce) }), 'ERR_MALFORMED_MESSAGE', wrong);
+    expectCode(verify({ ...parsed, signature: Array.from(parsed.signature) }), 'ERR_MALFORMED_MESSAGE', wrong);
+    const range = 'EAPI authorization fields are out of range';
+    expectCode(verify({ ...parsed, index: -1 }), 'ERR_MALFORMED_MESSAGE', range);
+    expectCode(verify({ ...parsed, timestamp: NOW + 0.5 }), 'ERR_MALFORMED_MESSAGE', range);
+    expectCode(verify({ ...parsed, signature: parsed.signature.subarray(1) }), 'ERR_AUTHENTICATION_FAILED');
+    expect(verify(parsed)().index).toBe(0);
+  });
+
+  it('an explicit index does not move the default counter', async () => {
+    const { client } = await pair();
+    expect(client.issueEapi({ scope: 's', expiresAt: NOW }).index).toBe(0);
+    expect(client.issueEapi({ scope: 's', expiresAt: NOW, index: 7 }).index).toBe(7);
+    expect(client.issueEapi({ scope: 's', expiresAt: NOW }).index).toBe(1);
+  });
+});
+
+describe('server handshake disposed during its key lookup', () => {
+  it('fails with ERR_SESSION_DISPOSED and stays disposed (never back to initial)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const s = createServerHandshake({
+      resolveKey: async () => {
+        await gate;
+        return KEY.secret;
+      },
+    });
+    const message1 = createClientHandshake({ apiKey: KEY.token }).writeMessage1();
+    const pending = s.respond(message1);
+    expect(s.state).toBe('responding');
+    s.dispose();
+    release();
+    await expectCodeAsync(() => pending, 'ERR_SESSION_DISPOSED', 'handshake was disposed while resolving the key');
+    expect(s.state).toBe('disposed');
+    await expectCodeAsync(() => s.respond(message1), 'ERR_SESSION_DISPOSED', 'handshake was disposed');
+  });
+
+  it('a failed respond() returns to initial and the next valid message 1 succeeds', async () => {
+    let calls = 0;
+    const s = createServerHandshake({
+      resolveKey: () => {
+        calls += 1;
+        if (calls === 1) throw new Error('store down');
+        return KEY.secret;
+      },
+    });
+    const c = createClientHandshake({ apiKey: KEY.token });
+    const message1 = c.writeMessage1();
+    await expect(s.respond(message1)).rejects.toThrow('store down');
+    expect(s.state).toBe('initial');
+    const { message2 } = await s.respond(message1);
+    expect(s.state).toBe('complete');
+    expect(c.readMessage2(message2).state).toBe('established');
+  });
+});
+
+describe('double dispose()', () => {
+  it('is harmless on handshakes, sessions and EAPIs, and they stay unusable', async () => {
+    const { client, server } = await pair();
+    const eapi = client.issueEapi({ scope: 's', expiresAt: NOW + MINUTE });
+    for (const x of [eapi, client, server]) {
+      x.dispose();
+      x.dispose();
+    }
+    expect(eapi.disposed).toBe(true);
+    expectCode(() => eapi.sign({ ...GET, timestamp: NOW }), 'ERR_SESSION_DISPOSED', 'EAPI was disposed');
+    expectCode(() => eapi.secretForTestingOnly(), 'ERR_SESSION_DISPOSED', 'EAPI was disposed');
+    expect(client.state).toBe('disposed');
+    expectCode(() => client.issueEapi({ scope: 's', expiresAt: NOW }), 'ERR_SESSION_DISPOSED', 'session was disposed');
+    expectCode(() => server.verifyEapi({ authorization: 'x', ...GET, now: NOW, requiredScope: 's' }), 'ERR_SESSION_DISPOSED', 'session was disposed');
+    const c = createClientHandshake({ apiKey: KEY.token });
+    c.dispose();
+    c.dispose();
+    expect(c.state).toBe('disposed');
+    expectCode(() => c.writeMessage1(), 'ERR_SESSION_DISPOSED', 'handshake was disposed');
+    expectCode(() => c.readMessage2(new Uint8Array(48)), 'ERR_SESSION_DISPOSED', 'handshake was disposed');
+  });
+});
