@@ -8,7 +8,7 @@ import { createClientHandshake, createServerHandshake, generateApiKey, parseEapi
 import { ReplayCache } from '../bindings/e2e2/eapi.js';
 import { sessionSnapshotForTestingOnly } from '../bindings/e2e2/session.js';
 import * as oracle from './oracle/e2e2.js';
-import { expectCode, expectCodeAsync } from './oracle/harness.js';
+import { expectCode, expectCodeAsync, hexOf } from './oracle/harness.js';
 import { bytesFromSeed } from './helpers/random.js';
 
 const KEY = generateApiKey();
@@ -158,5 +158,70 @@ describe('double dispose()', () => {
     expect(c.state).toBe('disposed');
     expectCode(() => c.writeMessage1(), 'ERR_SESSION_DISPOSED', 'handshake was disposed');
     expectCode(() => c.readMessage2(new Uint8Array(48)), 'ERR_SESSION_DISPOSED', 'handshake was disposed');
+  });
+});
+
+describe('EAPI input boundaries', () => {
+  const header = (bytes: Uint8Array): string => `E2E2-EAPI ${Buffer.from(bytes).toString('base64url')}`;
+  const bytesOfHeader = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.slice('E2E2-EAPI '.length), 'base64url'));
+
+  it('times: 0 and 2^53 - 1 are accepted, -1, 2^53 and fractions are not', async () => {
+    const { client } = await pair();
+    const eapi = client.issueEapi({ scope: 's', expiresAt: Number.MAX_SAFE_INTEGER });
+    const message = 'timestamp must be an integer number of milliseconds since the Unix epoch';
+    expect(eapi.sign({ ...GET, timestamp: 0 })).toMatch(/^E2E2-EAPI /);
+    expectCode(() => eapi.sign({ ...GET, timestamp: -1 }), 'ERR_INVALID_ARGUMENT', message);
+    expectCode(() => eapi.sign({ ...GET, timestamp: 1.5 }), 'ERR_INVALID_ARGUMENT', message);
+    expectCode(() => eapi.sign({ ...GET, timestamp: Number.MAX_SAFE_INTEGER }), 'ERR_INVALID_ARGUMENT', 'timestamp is at or after the EAPI expiry: issue a new EAPI');
+    expectCode(() => eapi.sign({ ...GET, timestamp: Number.MAX_SAFE_INTEGER + 1 }), 'ERR_INVALID_ARGUMENT', message);
+    expectCode(() => eapi.sign(null as never), 'ERR_INVALID_ARGUMENT', 'options must be an object');
+    expectCode(() => eapi.sign({ ...GET, timestamp: 0, nonce: new Uint8Array(15) }), 'ERR_INVALID_ARGUMENT', 'nonce must be 16 bytes');
+  });
+
+  it('method at most 32 bytes, path 1 to 8192 bytes, body bytes, string or absent', async () => {
+    const { client, server } = await pair();
+    const eapi = client.issueEapi({ scope: 's', expiresAt: NOW + MINUTE });
+    const sign = (request: object) => () => eapi.sign({ ...GET, ...request, timestamp: NOW } as never);
+    const method = 'method must be an RFC 9110 token of 1 to 32 bytes';
+    expect(sign({ method: 'M'.repeat(32) })()).toMatch(/^E2E2-EAPI /);
+    expectCode(sign({ method: 'M'.repeat(33) }), 'ERR_INVALID_ARGUMENT', method);
+    expectCode(sign({ method: '' }), 'ERR_INVALID_ARGUMENT', method);
+    expectCode(sign({ method: 7 }), 'ERR_INVALID_ARGUMENT', method);
+    expect(sign({ path: '/'.repeat(8192) })()).toMatch(/^E2E2-EAPI /);
+    expectCode(sign({ path: '/'.repeat(8193) }), 'ERR_INVALID_ARGUMENT', 'path must be at most 8192 UTF-8 bytes');
+    expectCode(sign({ path: '' }), 'ERR_INVALID_ARGUMENT', 'path must be a non-empty string');
+    expectCode(sign({ body: 5 }), 'ERR_INVALID_ARGUMENT', 'body must be a Uint8Array, a string or undefined');
+    // A string body is signed as its UTF-8 bytes: the byte form verifies against it.
+    const auth = eapi.sign({ ...GET, body: 'hé', timestamp: NOW });
+    expect(server.verifyEapi({ authorization: auth, ...GET, body: new TextEncoder().encode('hé'), now: NOW, requiredScope: 's' }).index).toBe(0);
+    expectCode(() => server.verifyEapi(null as never), 'ERR_INVALID_ARGUMENT', 'options must be an object');
+    const scope = 'requiredScope must be one RFC 6749 §3.3 scope token';
+    expectCode(() => server.verifyEapi({ authorization: auth, ...GET, body: 'hé', now: NOW, requiredScope: 'a b' }), 'ERR_INVALID_ARGUMENT', scope);
+    expectCode(() => server.verifyEapi({ authorization: auth, ...GET, body: 'hé', now: NOW, requiredScope: 's'.repeat(256) }), 'ERR_INVALID_ARGUMENT', scope);
+    expectCode(() => server.verifyEapi({ authorization: auth, ...GET, body: 'hé', now: NOW, requiredScope: 's'.repeat(255) }), 'ERR_EAPI_SCOPE');
+  });
+
+  it('parse: exact minimum length, out-of-range times and invalid UTF-8 scope', async () => {
+    const { client } = await pair();
+    const valid = bytesOfHeader(client.issueEapi({ scope: 's', expiresAt: NOW + MINUTE }).sign({ ...GET, timestamp: NOW }));
+    const fixed = 1 + 16 + 4 + 8 + 8 + 16 + 1;
+    // Scope length 0 and nothing else: exactly the minimum; it parses up to the scope check.
+    const minimum = new Uint8Array(fixed + 32);
+    minimum.set(valid.subarray(0, fixed - 1));
+    expectCode(() => parseEapiAuthorization(header(minimum)), 'ERR_MALFORMED_MESSAGE', 'EAPI authorization scope is not valid');
+    expectCode(() => parseEapiAuthorization(header(minimum.subarray(0, fixed + 31))), 'ERR_MALFORMED_MESSAGE', 'EAPI authorization is too short');
+    for (const at of [21, 29]) {
+      const big = valid.slice();
+      big[at] = 0x00;
+      big[at + 1] = 0x20; // 2^53: past Number.MAX_SAFE_INTEGER
+      expectCode(() => parseEapiAuthorization(header(big)), 'ERR_MALFORMED_MESSAGE', 'EAPI authorization time is out of range');
+    }
+    const badUtf8 = valid.slice();
+    badUtf8[fixed] = 0xff;
+    expectCode(() => parseEapiAuthorization(header(badUtf8)), 'ERR_MALFORMED_MESSAGE', 'EAPI authorization scope is not valid');
+    const parsed = parseEapiAuthorization(header(valid));
+    expect(parsed.scope).toBe('s');
+    expect(parsed.signature.length).toBe(32);
+    expect(hexOf(parsed.signature)).toBe(hexOf(valid.subarray(valid.length - 32)));
   });
 });

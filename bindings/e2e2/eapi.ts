@@ -104,8 +104,8 @@ interface EncodedRequest {
   bodyHash: Uint8Array;
 }
 
+/** Both callers (sign, verifyEapiRequest) have already checked that `request` is an object. */
 function encodeRequest(request: EapiRequest): EncodedRequest {
-  if (typeof request !== 'object' || request === null) throw new InvalidArgumentError('request must be an object');
   const { method, path, body } = request;
   if (typeof method !== 'string' || method.length > EAPI_MAX_METHOD_BYTES || !TOKEN_PATTERN.test(method)) {
     throw new InvalidArgumentError(`method must be an RFC 9110 token of 1 to ${EAPI_MAX_METHOD_BYTES} bytes`);
