@@ -225,3 +225,32 @@ describe('EAPI input boundaries', () => {
     expect(hexOf(parsed.signature)).toBe(hexOf(valid.subarray(valid.length - 32)));
   });
 });
+
+describe('E2-E2 handshake edges', () => {
+  it('options that are not objects, and integer settings at their minimum', async () => {
+    expectCode(() => createServerHandshake(null as never), 'ERR_INVALID_ARGUMENT', 'options must be an object');
+    expectCode(() => createClientHandshake(null as never), 'ERR_INVALID_ARGUMENT', 'options must be an object');
+    expectCode(() => createServerHandshake({ resolveKey: () => KEY.secret, eapiClockSkewMs: -1 }), 'ERR_INVALID_ARGUMENT', 'eapiClockSkewMs must be an integer ≥ 0');
+    expectCode(() => createServerHandshake({ resolveKey: () => KEY.secret, eapiReplayCacheEntries: 0 }), 'ERR_INVALID_ARGUMENT', 'eapiReplayCacheEntries must be an integer ≥ 1');
+    // Skew 0 and a one-entry cache work: the same timestamp verifies, a second nonce replaces nothing.
+    const { client, server } = await pair({ eapiClockSkewMs: 0, eapiReplayCacheEntries: 1 });
+    const eapi = client.issueEapi({ scope: 's', expiresAt: NOW + MINUTE });
+    expect(server.verifyEapi({ authorization: eapi.sign({ ...GET, timestamp: NOW }), ...GET, now: NOW, requiredScope: 's' }).timestamp).toBe(NOW);
+    expectCode(() => server.verifyEapi({ authorization: eapi.sign({ ...GET, timestamp: NOW }), ...GET, now: NOW + 1, requiredScope: 's' }), 'ERR_EAPI_CLOCK_SKEW');
+    expectCode(() => client.issueEapi(null as never), 'ERR_INVALID_ARGUMENT', 'options must be an object');
+  });
+
+  it('out-of-order calls name the right next step', async () => {
+    const c = createClientHandshake({ apiKey: KEY.token });
+    expectCode(() => c.readMessage2(new Uint8Array(48)), 'ERR_INVALID_STATE', 'call writeMessage1() first');
+    const s = createServerHandshake({ resolveKey: async () => KEY.secret });
+    const m1 = c.writeMessage1();
+    expectCode(() => c.writeMessage1(), 'ERR_INVALID_STATE', 'message 1 was already written');
+    const running = s.respond(m1);
+    await expectCodeAsync(() => s.respond(m1), 'ERR_INVALID_STATE', 'respond() is already running');
+    const { message2 } = await running;
+    await expectCodeAsync(() => s.respond(m1), 'ERR_INVALID_STATE', 'respond() already succeeded');
+    c.readMessage2(message2);
+    expectCode(() => c.readMessage2(message2), 'ERR_INVALID_STATE', 'message 2 was already read');
+  });
+});

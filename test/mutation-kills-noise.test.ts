@@ -151,3 +151,63 @@ describe('deferred PSK (HandshakeState.setPsk)', () => {
     expect(hexOf(initiator.readMessage(m2))).toBe(hexOf(plaintext));
   });
 });
+
+describe('CipherState with an empty key and at the edges', () => {
+  it('empty key: encrypt/decrypt return copies, consume no nonce, rekey is a no-op', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    c.initializeKey(null);
+    expect(c.hasKey()).toBe(false);
+    const out = c.encryptWithAd(ad, plaintext);
+    expect(out).not.toBe(plaintext);
+    expect(hexOf(out)).toBe(hexOf(plaintext));
+    const back = c.decryptWithAd(ad, plaintext);
+    expect(back).not.toBe(plaintext);
+    expect(hexOf(back)).toBe(hexOf(plaintext));
+    c.rekey();
+    expect(c.hasKey()).toBe(false);
+    expect(c.nonce).toBe(0n);
+  });
+
+  it('a ciphertext shorter than the tag fails as an authentication failure and consumes nothing', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    expectCode(() => c.decryptWithAd(ad, new Uint8Array(15)), 'ERR_AUTHENTICATION_FAILED');
+    expect(c.nonce).toBe(0n);
+    expect(hexOf(c.decryptWithAd(ad, oracle.ENCRYPT(key, 0n, ad, new Uint8Array(0))))).toBe('');
+  });
+});
+
+describe('HandshakeState message edges', () => {
+  it('createHandshake(null) is a typed caller error', () => {
+    expectCode(() => createHandshake(null as never), 'ERR_INVALID_ARGUMENT', 'options must be an object');
+  });
+
+  it('message 1 of 31 bytes lacks the ephemeral; of 32 to 47 bytes, the payload tag; 48 bytes is the minimum', () => {
+    const { initiator, responder } = pair();
+    const m1 = initiator.writeMessage();
+    expect(m1.length).toBe(48);
+    expectCode(() => responder.readMessage(m1.subarray(0, 31)), 'ERR_MALFORMED_MESSAGE', 'handshake message is too short for the ephemeral public key');
+    expectCode(() => responder.readMessage(m1.subarray(0, 32)), 'ERR_MALFORMED_MESSAGE', 'handshake message is too short for the payload tag');
+    expectCode(() => responder.readMessage(m1.subarray(0, 47)), 'ERR_MALFORMED_MESSAGE', 'handshake message is too short for the payload tag');
+    expect(responder.readMessage(m1).length).toBe(0);
+  });
+
+  it('the largest payload fits and one byte more is refused with the exact limit in the message', () => {
+    const { initiator } = pair();
+    expectCode(() => initiator.writeMessage(new Uint8Array(65_535 - 48 + 1)), 'ERR_PAYLOAD_TOO_LARGE', 'payload must be at most 65487 bytes (message limit 65535, Noise §3)');
+    expect(initiator.writeMessage(new Uint8Array(65_535 - 48)).length).toBe(65_535);
+  });
+
+  it('the handshake hash returned is a copy: changing it changes nothing', () => {
+    const { initiator } = pair();
+    const responder = createHandshake({ role: 'responder', psk });
+    responder.readMessage(initiator.writeMessage());
+    initiator.readMessage(responder.writeMessage());
+    const h = initiator.getHandshakeHash();
+    const expected = hexOf(h);
+    h.fill(0);
+    expect(hexOf(initiator.getHandshakeHash())).toBe(expected);
+    expect(hexOf(responder.getHandshakeHash())).toBe(expected);
+  });
+});
