@@ -62,6 +62,16 @@ describe('SymmetricState wipes', () => {
     expect(zero(k2)).toBe(true);
   });
 
+  it('the chainingKey and handshakeHash getters return copies that outlive destroy()', () => {
+    const s = SymmetricState.initialize();
+    s.mixKey(bytesFromSeed(22, 32));
+    const ck = s.chainingKey;
+    const h = s.handshakeHash;
+    s.destroy();
+    expect(nonZero(ck) && nonZero(h)).toBe(true);
+    expect(zero(s.chainingKey)).toBe(true);
+  });
+
   it('assign() zeroes the chaining key it replaces and copies the source (no shared array)', () => {
     const a = SymmetricState.initialize();
     a.mixKey(bytesFromSeed(19, 32));

@@ -40,17 +40,12 @@ function hashConcat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 let protocolNameHash: Uint8Array | undefined;
 
-/** The initial h for our protocol name: it is 36 bytes > HASHLEN, so h = HASH(name) (§5.2). */
+/**
+ * The initial h for our protocol name (§5.2): the name is 36 bytes, longer than HASHLEN, so
+ * h = HASH(name); the zero-padding case of §5.2 cannot occur for this fixed name.
+ */
 function initialHash(): Uint8Array {
-  if (protocolNameHash === undefined) {
-    const name = encoder.encode(NOISE_PROTOCOL_NAME);
-    if (name.length <= HASH_BYTES) {
-      protocolNameHash = new Uint8Array(HASH_BYTES);
-      protocolNameHash.set(name);
-    } else {
-      protocolNameHash = sha256(name);
-    }
-  }
+  protocolNameHash ??= sha256(encoder.encode(NOISE_PROTOCOL_NAME));
   return protocolNameHash;
 }
 
