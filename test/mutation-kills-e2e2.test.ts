@@ -8,6 +8,7 @@ import { createClientHandshake, createServerHandshake, generateApiKey, parseEapi
 import { ReplayCache } from '../bindings/e2e2/eapi.js';
 import { sessionSnapshotForTestingOnly } from '../bindings/e2e2/session.js';
 import * as oracle from './oracle/e2e2.js';
+import * as noise from './oracle/noise.js';
 import { expectCode, expectCodeAsync, hexOf } from './oracle/harness.js';
 import { bytesFromSeed } from './helpers/random.js';
 
@@ -252,5 +253,18 @@ describe('E2-E2 handshake edges', () => {
     await expectCodeAsync(() => s.respond(m1), 'ERR_INVALID_STATE', 'respond() already succeeded');
     c.readMessage2(message2);
     expectCode(() => c.readMessage2(message2), 'ERR_INVALID_STATE', 'message 2 was already read');
+  });
+});
+
+describe('record types the session refuses', () => {
+  it('a close record with a body and an unknown type are malformed, named apart, and consume nothing', async () => {
+    const { client, server } = await pair();
+    const k = sessionSnapshotForTestingOnly(client).sendKey as Uint8Array;
+    const raw = (plaintext: Uint8Array) => noise.encryptWithAd({ k, n: 0n }, new Uint8Array(0), plaintext);
+    expectCode(() => server.open(raw(new Uint8Array([2, 0]))), 'ERR_MALFORMED_MESSAGE', 'close record with a body');
+    expectCode(() => server.open(raw(new Uint8Array([9]))), 'ERR_MALFORMED_MESSAGE', 'unknown record type');
+    expect(server.state).toBe('pending');
+    expect(server.open(client.seal(new Uint8Array([1, 2]))).type).toBe('data');
+    expect(server.state).toBe('established');
   });
 });
