@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClientHandshake, createServerHandshake, generateApiKey, parseEapiAuthorization, type ServerHandshakeOptions } from '../bindings/index.js';
 import { ReplayCache } from '../bindings/e2e2/eapi.js';
+import { authenticationFailed } from '../bindings/noise/failures.js';
 import { sessionSnapshotForTestingOnly } from '../bindings/e2e2/session.js';
 import * as oracle from './oracle/e2e2.js';
 import * as noise from './oracle/noise.js';
@@ -266,5 +267,34 @@ describe('record types the session refuses', () => {
     expect(server.state).toBe('pending');
     expect(server.open(client.seal(new Uint8Array([1, 2]))).type).toBe('data');
     expect(server.state).toBe('established');
+  });
+});
+
+describe('authentication failure causes (local log only)', () => {
+  it('the cause names the failed check, and the dummy key of an unknown key id, with the AEAD error kept', async () => {
+    expect(authenticationFailed('x').cause).toStrictEqual({ reason: 'x' });
+    const inner = new Error('inner');
+    expect(authenticationFailed('y', inner).cause).toStrictEqual({ reason: 'y', error: inner });
+    const reasonOf = (error: { cause?: unknown }) => (error.cause as { reason: string }).reason;
+
+    const known = (await pair()).server;
+    const unknown = (await createServerHandshake({ resolveKey: () => undefined }).respond(createClientHandshake({ apiKey: KEY.token }).writeMessage1())).session;
+    const garbage = bytesFromSeed(30, 40);
+    const knownError = expectCode(() => known.open(garbage), 'ERR_AUTHENTICATION_FAILED', 'authentication failed');
+    expect(reasonOf(knownError)).toBe('record');
+    const unknownError = expectCode(() => unknown.open(garbage), 'ERR_AUTHENTICATION_FAILED', 'authentication failed');
+    expect(reasonOf(unknownError)).toBe('record (unknown key id: dummy key in use)');
+    expect(reasonOf((unknownError.cause as { error: { cause?: unknown } }).error)).toBe('record');
+
+    const { client } = await pair();
+    const auth = client.issueEapi({ scope: 's', expiresAt: NOW + MINUTE }).sign({ ...GET, timestamp: NOW });
+    const sessionId = unknown.sessionId;
+    const forged = parseEapiAuthorization(auth);
+    const eapiError = expectCode(() => unknown.verifyEapi({ authorization: { ...forged, sessionId }, ...GET, now: NOW, requiredScope: 's' }), 'ERR_AUTHENTICATION_FAILED', 'authentication failed');
+    expect(reasonOf(eapiError)).toBe('eapi (unknown key id: dummy key in use)');
+    const knownEapi = expectCode(() => known.verifyEapi({ authorization: { ...forged, sessionId: known.sessionId }, ...GET, now: NOW, requiredScope: 's' }), 'ERR_AUTHENTICATION_FAILED');
+    expect(reasonOf(knownEapi)).toBe('eapi signature');
+    // A non-authentication error of an unknown-key session passes through unchanged.
+    expectCode(() => unknown.open(new Uint8Array(3)), 'ERR_MALFORMED_MESSAGE');
   });
 });
