@@ -15,7 +15,7 @@ export default defineConfig({
       'test/e2e2-session.test.ts',
       'test/protocol-vectors.test.ts',
       'test/mutation-kills-*.test.ts',
-      'test/wipes.test.ts',
+      'test/wipes*.test.ts',
     ],
     env: { E2E2_FUZZ_RUNS: process.env.E2E2_FUZZ_RUNS ?? '200' },
     testTimeout: 120_000,
