@@ -8,16 +8,20 @@ import { describe, expect, it, vi } from 'vitest';
 import type * as Derive from '../bindings/e2e2/derive.js';
 
 const returned: Uint8Array[] = [];
+/** The secret inputs: the ephemeral private key given to deriveK1, the API key (PSK) given to deriveK2. */
+const secretInputs: Uint8Array[] = [];
 vi.mock('../bindings/e2e2/derive.js', async (importOriginal) => {
   const real = await importOriginal<typeof Derive>();
   return {
     ...real,
     deriveK1: (...args: Parameters<typeof real.deriveK1>) => {
+      secretInputs.push(args[0]);
       const k1 = real.deriveK1(...args);
       returned.push(k1);
       return k1;
     },
     deriveK2: (...args: Parameters<typeof real.deriveK2>) => {
+      secretInputs.push(args[2]);
       const out = real.deriveK2(...args);
       returned.push(out.k2, out.hashInput, out.cipherKey);
       return out;
@@ -35,14 +39,18 @@ const KEY = generateApiKey();
 const zero = (a: Uint8Array): boolean => a.every((b) => b === 0);
 
 describe('K1, K2 and K3 intermediates are wiped', () => {
-  it('after a successful handshake on both sides', async () => {
+  it('after a successful handshake on both sides, with the ephemeral private keys and API key copies', async () => {
     returned.length = 0;
+    secretInputs.length = 0;
     const c = createClientHandshake({ apiKey: KEY.token });
     const s = createServerHandshake({ resolveKey: () => KEY.secret });
     const { message2, session } = await s.respond(c.writeMessage1());
     const client = c.readMessage2(message2);
     expect(returned.length).toBe(14); // per side: k1, k2, hashInput, cipherKey, 3 x K3
     expect(returned.filter((a) => !zero(a)).length).toBe(0);
+    expect(secretInputs.length).toBe(4); // per side: its ephemeral private key and its copy of the API key
+    expect(secretInputs.filter((a) => !zero(a)).length).toBe(0);
+    expect(KEY.secret.some((b) => b !== 0)).toBe(true); // the caller's own array is never written to
     expect(client.state).toBe('established');
     expect(session.open(client.seal(new Uint8Array([7]))).type).toBe('data');
   });
