@@ -150,11 +150,13 @@ export class HandshakeState {
       work.destroy();
       throw error;
     }
-    this.#commit(work);
+    // Take the new ephemeral before #commit: when this message completes the handshake, #commit
+    // wipes #e, and that must be this ephemeral (the responder generates its own in message 2).
     if (generated !== undefined) {
       this.#e?.secretKey.fill(0);
       this.#e = generated;
     }
+    this.#commit(work);
     return concatBytes(...parts);
   }
 
