@@ -40,7 +40,7 @@ describe('fresh ephemeral private keys', () => {
     expect(zero(secretKeys[1]!)).toBe(true); // wiped once the handshake completed
   });
 
-  it('E2-E2 server: the ephemeral of a respond() that fails after generating it is zeroed', async () => {
+  it('E2-E2 server: its ephemeral private key is zeroed once respond() returns', async () => {
     const KEY = generateApiKey();
     const s = createServerHandshake({ resolveKey: () => KEY.secret });
     const c = createClientHandshake({ apiKey: KEY.token });
