@@ -98,6 +98,7 @@ describe('EAPI verification', () => {
     expect(client.issueEapi({ scope: 's', expiresAt: NOW }).index).toBe(0);
     expect(client.issueEapi({ scope: 's', expiresAt: NOW, index: 7 }).index).toBe(7);
     expect(client.issueEapi({ scope: 's', expiresAt: NOW }).index).toBe(1);
+    expect(client.role).toBe('client');
   });
 });
 
