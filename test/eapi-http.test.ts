@@ -15,6 +15,7 @@ import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import {
   buildSignatureBase,
+  claimedEapiHttpSessionId,
   createClientHandshake,
   createServerHandshake,
   deriveEapi,
@@ -366,4 +367,26 @@ describe('test/vectors/eapi-http.json', () => {
       ).resolves.toMatchObject({ index: v.index, scope: v.scope });
     });
   }
+});
+
+describe('ServerSession.verifyEapiHttp (the README example)', () => {
+  it('finds the session by the claimed id, verifies with its replay cache, refuses after close', async () => {
+    const { client, server } = await pair();
+    const sessions = new Map([[server.sessionId, server]]);
+    const eapi = client.issueEapi({ scope: 'orders:read', expiresAt: Date.now() + 60_000 });
+    const request = { method: 'GET', url: 'https://api.example.com/orders?page=2' };
+    const signed = { ...request, headers: { ...signEapiHttpRequest(eapi, request) } };
+    const session = sessions.get(claimedEapiHttpSessionId(signed) ?? '');
+    expect(session).toBe(server);
+    await expect(session!.verifyEapiHttp(signed, { requiredScope: 'orders:read', policy: { maxLifetimeMs: 5 * MINUTE } })).resolves.toMatchObject({
+      sessionId: client.sessionId,
+      scope: 'orders:read',
+    });
+    await expectCode(server.verifyEapiHttp(signed), 'ERR_EAPI_REPLAYED');
+    const other = await pair();
+    await expectCode(other.server.verifyEapiHttp({ ...request, headers: { ...signEapiHttpRequest(eapi, request) } }), 'ERR_AUTHENTICATION_FAILED');
+    server.open(client.seal(new Uint8Array([1])));
+    server.close();
+    await expectCode(server.verifyEapiHttp({ ...request, headers: { ...signEapiHttpRequest(eapi, request) } }), 'ERR_SESSION_CLOSED');
+  });
 });

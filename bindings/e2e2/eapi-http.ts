@@ -262,6 +262,20 @@ export function parseEapiKeyId(keyid: string): ({ sessionId: string } & EapiPara
   return { sessionId: m[1]!, ...params };
 }
 
+/**
+ * The session id the request's e2e2 signature claims, for finding the session (e.g. in a Map of
+ * ServerSessions) before verifying it. Unauthenticated: only a successful verification vouches for it.
+ */
+export function claimedEapiHttpSessionId(request: EapiHttpRequest): string | undefined {
+  try {
+    const parsed = parseHttpSignatures(request).find((s) => param(s.params, 'tag') === EAPI_HTTP_TAG);
+    const keyid = parsed === undefined ? undefined : param(parsed.params, 'keyid');
+    return typeof keyid === 'string' ? parseEapiKeyId(keyid)?.sessionId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function coveredComponents(headers: Map<string, string>, hasBody: boolean): string[] {
   const components: string[] = [...EAPI_HTTP_BASE_COMPONENTS];
   if (hasBody) components.push('content-digest');

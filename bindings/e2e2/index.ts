@@ -43,6 +43,7 @@ export { Session, ClientSession, ServerSession, type SessionState, type SessionR
 export {
   signEapiHttpRequest,
   verifyEapiHttpRequest,
+  claimedEapiHttpSessionId,
   buildSignatureBase,
   signHttpMessageHmac,
   verifyHttpMessageHmac,
