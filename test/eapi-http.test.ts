@@ -390,3 +390,11 @@ describe('ServerSession.verifyEapiHttp (the README example)', () => {
     await expectCode(server.verifyEapiHttp({ ...request, headers: { ...signEapiHttpRequest(eapi, request) } }), 'ERR_SESSION_CLOSED');
   });
 });
+
+it('SPEC.md §11 prints vector 1 of test/vectors/eapi-http.json as committed', () => {
+  const spec = readFileSync(new URL('../SPEC.md', import.meta.url), 'utf8');
+  const v = vectors.vectors[0]!;
+  expect(spec).toContain(`    EAPI secret              ${v.secret}`);
+  expect(spec).toContain(`    Signature                ${v.signature}`);
+  for (const line of v.signatureBase.split('\n')) expect(spec).toContain(`                             ${line}`);
+});
