@@ -370,6 +370,22 @@ describe('test/vectors/eapi-http.json', () => {
 });
 
 describe('ServerSession.verifyEapiHttp (the README example)', () => {
+  it('runs the README example as written', async () => {
+    const { client: c, server } = await pair();
+    const sessions = new Map([[server.sessionId, server]]);
+    const keyId = KEY.keyId;
+    const request = { method: 'POST', url: 'https://api.example.com/orders', headers: { 'content-type': 'application/json' }, body: '{"qty":2}' };
+    const eapi = c.issueEapi({ scope: 'orders:write', expiresAt: Date.now() + 60_000 });
+    const signed = { ...request, headers: { ...request.headers, ...signEapiHttpRequest(eapi, request) } };
+    expect(Object.keys(signed.headers).sort()).toEqual(['content-digest', 'content-type', 'signature', 'signature-input']);
+    const session = sessions.get(claimedEapiHttpSessionId(signed) ?? '');
+    const verified = await session?.verifyEapiHttp(signed, {
+      requiredScope: 'orders:write',
+      policy: { maxLifetimeMs: 5 * 60_000, allowedScopes: { [keyId]: ['orders:read', 'orders:write'] }, requiredComponents: [] },
+    });
+    expect(verified).toMatchObject({ sessionId: c.sessionId, scope: 'orders:write', components: ['@method', '@authority', '@path', '@query', 'content-digest', 'content-type'] });
+  });
+
   it('finds the session by the claimed id, verifies with its replay cache, refuses after close', async () => {
     const { client, server } = await pair();
     const sessions = new Map([[server.sessionId, server]]);

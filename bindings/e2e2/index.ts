@@ -63,6 +63,8 @@ export {
   type VerifiedEapiHttp,
   type ParsedHttpSignature,
 } from './eapi-http.js';
+export { ReplayCache } from './eapi.js';
+export type { ReplayStore } from './eapi-stores.js';
 export { Eapi, parseEapiAuthorization, type EapiAuthorization, type EapiRequest, type EapiSignOptions, type VerifyEapiOptions, type VerifiedEapi } from './eapi.js';
 export { deriveK1, deriveK2, deriveK3, deriveEapi, fingerprint, buildPrologue, type K2Derivation, type K3, type EapiParams } from './derive.js';
 export { encodeFrame, FrameDecoder } from './framing.js';
