@@ -414,3 +414,28 @@ it('SPEC.md §11 prints vector 1 of test/vectors/eapi-http.json as committed', (
   expect(spec).toContain(`    Signature                ${v.signature}`);
   for (const line of v.signatureBase.split('\n')) expect(spec).toContain(`                             ${line}`);
 });
+
+describe('structured fields (RFC 8941 subset) and the base', () => {
+  it('parses strings with escapes, integers, tokens, booleans, byte sequences; the last duplicate key wins', async () => {
+    const { parseDictionary, SfBytes, SfToken, serializeDictionary } = await import('../bindings/e2e2/structured-fields.js');
+    const d = parseDictionary('a=("x" "y\\\\z\\"");p=-12;q=tok/1;r, b=:AQID:, c=?0, a=1');
+    expect([...d.keys()]).toEqual(['b', 'c', 'a']);
+    expect(d.get('a')).toEqual({ kind: 'item', value: 1, params: [] });
+    expect((d.get('b') as { value: InstanceType<typeof SfBytes> }).value.bytes).toEqual(Uint8Array.of(1, 2, 3));
+    expect(d.get('c')).toMatchObject({ value: false });
+    const l = parseDictionary('a=("x" "y\\\\z\\"");p=-12;q=tok/1;r').get('a')!;
+    expect(l).toMatchObject({ kind: 'list', items: [{ value: 'x' }, { value: 'y\\z"' }], params: [['p', -12], ['q', new SfToken('tok/1')], ['r', true]] });
+    expect(serializeDictionary([['a', l]])).toBe('a=("x" "y\\\\z\\"");p=-12;q=tok/1;r');
+    for (const bad of ['a=1.5', 'a=1,', 'a=("x"', 'a="\u00e9"', 'A=1', 'a=:AQI:', 'a=1234567890123456', 'a=("x""y")', 'a=1 b=2']) {
+      expect(() => parseDictionary(bad), bad).toThrow(expect.objectContaining({ code: 'ERR_MALFORMED_MESSAGE' }));
+    }
+  });
+
+  it('refuses to sign a non-ASCII covered value; the verifier treats one as a failed MAC', async () => {
+    const { eapi, options } = await setup();
+    const request = { ...POST, headers: { 'content-type': 'application/json; charset=\u00e9' } };
+    expect(() => signEapiHttpRequest(eapi, request, { now: NOW })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    const sig = signEapiHttpRequest(eapi, POST, { now: NOW });
+    await expectCode(verifyEapiHttpRequest(withSignature(request, { ...sig }), options()), 'ERR_AUTHENTICATION_FAILED');
+  });
+});

@@ -137,7 +137,8 @@ export function buildSignatureBase(request: EapiHttpRequest, components: readonl
     seen.add(name);
     const value = componentValue(name, request.method, url, headers);
     if (value === undefined) throw new InvalidArgumentError(`component ${name} is not in the request`);
-    if (/[\r\n]/.test(value)) throw new InvalidArgumentError(`component ${name} contains a line break`);
+    // RFC 9421 §2.5: the base is ASCII. Refused rather than guessed at (obs-text, line breaks).
+    if (!/^[\t\x20-\x7e]*$/.test(value)) throw new InvalidArgumentError(`component ${name} is not printable ASCII`);
     lines.push(`${serializeString(name)}: ${value}`);
   }
   lines.push(`"@signature-params": ${signatureParamsValue(components, params)}`);
