@@ -315,6 +315,19 @@ describe('interop with http-message-signatures (independent RFC 9421 implementat
     const verified = await verifyEapiHttpRequest(request, options({ now: created.getTime() + 500 }));
     expect(verified).toMatchObject({ sessionId: client.sessionId, index: 0 });
     await expectCode(verifyEapiHttpRequest({ ...request, body: '{"qty":9}' }, options({ now: created.getTime() + 500 })), 'ERR_AUTHENTICATION_FAILED');
+    // Without the optional alg parameter (the algorithm is the key's anyway), and with a GET.
+    const get = hmsRequest({ method: 'GET', url: 'https://api.example.com/orders' });
+    const signedGet = await httpbis.signMessage(
+      {
+        key: createSigner(Buffer.from(secret), 'hmac-sha256', keyid),
+        fields: ['@method', '@authority', '@path', '@query'],
+        params: ['created', 'expires', 'nonce', 'keyid', 'tag'],
+        paramValues: { created, expires: new Date(created.getTime() + 60_000), nonce: 'hms-nonce-2', tag: 'e2e2-eapi/v1' },
+      },
+      get,
+    );
+    expect(String(signedGet.headers['Signature-Input'] ?? signedGet.headers['signature-input'])).not.toContain('alg=');
+    await expect(verifyEapiHttpRequest({ method: 'GET', url: signedGet.url, headers: signedGet.headers }, options({ now: created.getTime() + 500 }))).resolves.toMatchObject({ index: 0 });
   });
 });
 
