@@ -223,6 +223,12 @@ export class Eapi {
     return SCHEME_PREFIX + toBase64Url(concatBytes(fields, signature));
   }
 
+  /** @internal HMAC-SHA256 of `data` under the EAPI secret (the RFC 9421 profile, eapi-http.ts). */
+  macForHttp(data: Uint8Array): Uint8Array {
+    if (this.#secret === null) throw new SessionDisposedError('EAPI was disposed');
+    return hmac(sha256, this.#secret, data);
+  }
+
   /** A copy of the EAPI secret (test vectors only). */
   secretForTestingOnly(): Uint8Array {
     if (this.#secret === null) throw new SessionDisposedError('EAPI was disposed');

@@ -40,6 +40,31 @@ export {
   type TraceEvent,
 } from './handshake.js';
 export { Session, ClientSession, ServerSession, type SessionState, type SessionRole, type OpenResult } from './session.js';
+export {
+  signEapiHttpRequest,
+  verifyEapiHttpRequest,
+  claimedEapiHttpSessionId,
+  buildSignatureBase,
+  signHttpMessageHmac,
+  verifyHttpMessageHmac,
+  parseHttpSignatures,
+  contentDigest,
+  formatEapiKeyId,
+  parseEapiKeyId,
+  EAPI_HTTP_TAG,
+  EAPI_HTTP_ALG,
+  EAPI_HTTP_LABEL,
+  type EapiHttpRequest,
+  type EapiHttpSignOptions,
+  type EapiHttpSignature,
+  type EapiHttpSession,
+  type EapiHttpPolicy,
+  type VerifyEapiHttpOptions,
+  type VerifiedEapiHttp,
+  type ParsedHttpSignature,
+} from './eapi-http.js';
+export { ReplayCache } from './eapi.js';
+export type { ReplayStore } from './eapi-stores.js';
 export { Eapi, parseEapiAuthorization, type EapiAuthorization, type EapiRequest, type EapiSignOptions, type VerifyEapiOptions, type VerifiedEapi } from './eapi.js';
 export { deriveK1, deriveK2, deriveK3, deriveEapi, fingerprint, buildPrologue, type K2Derivation, type K3, type EapiParams } from './derive.js';
 export { encodeFrame, FrameDecoder } from './framing.js';

@@ -37,6 +37,7 @@ import {
 } from './constants.js';
 import type { K3 } from './derive.js';
 import { Eapi, ReplayCache, verifyEapiRequest, type VerifiedEapi, type VerifyEapiOptions } from './eapi.js';
+import { verifyEapiHttpRequest, type EapiHttpPolicy, type EapiHttpRequest, type VerifiedEapiHttp } from './eapi-http.js';
 import { toHex } from './encoding.js';
 
 export type SessionState = 'pending' | 'established' | 'closing' | 'closed' | 'disposed';
@@ -300,6 +301,25 @@ export class ServerSession extends Session {
       if (core.unknownKey && error instanceof AuthenticationError) throw authenticationFailed('eapi (unknown key id: dummy key in use)', error);
       throw error;
     }
+  }
+
+  /**
+   * Verify a request signed with the RFC 9421 EAPI profile (SPEC.md §8.7) against this session,
+   * with its replay cache and clock skew. Rejects with ERR_AUTHENTICATION_FAILED (parse, another
+   * session's EAPI, MAC, body digest), then ERR_EAPI_EXPIRED, ERR_EAPI_CLOCK_SKEW, ERR_EAPI_SCOPE,
+   * ERR_EAPI_POLICY, ERR_EAPI_REPLAYED. Find the session with claimedEapiHttpSessionId(request).
+   */
+  async verifyEapiHttp(request: EapiHttpRequest, options: { now?: number; requiredScope?: string; policy?: EapiHttpPolicy } = {}): Promise<VerifiedEapiHttp> {
+    const core = coreOf(this);
+    core.assertNotDisposed();
+    if (core.sendClosed || core.receiveClosed) throw new SessionClosedError('session is closing or closed: EAPIs end with it');
+    const sessionId = toHex(core.sessionId);
+    return verifyEapiHttpRequest(request, {
+      ...options,
+      clockSkewMs: this.#clockSkewMs,
+      replay: this.#replay,
+      lookupSession: (id) => (id === sessionId && !core.disposed ? { exporter: core.exporter, keyId: core.keyId } : undefined),
+    });
   }
 
   override dispose(): void {
