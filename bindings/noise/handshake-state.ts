@@ -14,8 +14,8 @@
 import { x25519 } from '../core/x25519.js';
 import { assertBytes } from '../core/bytes.js';
 import { InvalidArgumentError, InvalidKeyLengthError, InvalidStateError, MalformedMessageError, MessageTooLargeError, PayloadTooLargeError } from '../errors.js';
-import { DH_BYTES, MAX_MESSAGE_BYTES, PSK_BYTES, TAG_BYTES } from '../e2e2/constants.js';
-import { concatBytes } from '../e2e2/encoding.js';
+import { DH_BYTES, MAX_MESSAGE_BYTES, PSK_BYTES, TAG_BYTES } from './constants.js';
+import { concatBytes } from './bytes.js';
 import type { CipherState } from './cipher-state.js';
 import { SymmetricState } from './symmetric-state.js';
 

@@ -10,7 +10,7 @@
  */
 import { hkdf } from '../core/hkdf.js';
 import { sha256 } from '../core/sha256.js';
-import { HASH_BYTES, NOISE_PROTOCOL_NAME } from '../e2e2/constants.js';
+import { HASH_BYTES, NOISE_PROTOCOL_NAME } from './constants.js';
 import { CipherState } from './cipher-state.js';
 
 const EMPTY = new Uint8Array(0);
