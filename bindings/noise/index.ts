@@ -20,7 +20,8 @@ import type { CipherState } from './cipher-state.js';
 import { HandshakeState, type Role } from './handshake-state.js';
 import { assertBytes } from '../core/bytes.js';
 
-export type { Role } from './handshake-state.js';
+export type { Role, Token, HandshakePattern } from './handshake-state.js';
+export { NNPSK2 } from './handshake-state.js';
 export { NOISE_PROTOCOL_NAME } from './constants.js';
 
 export interface CreateHandshakeOptions {

@@ -42,16 +42,17 @@ let protocolNameHash: Uint8Array | undefined;
 
 /** The initial h for our protocol name: it is 36 bytes > HASHLEN, so h = HASH(name) (§5.2). */
 function initialHash(): Uint8Array {
-  if (protocolNameHash === undefined) {
-    const name = encoder.encode(NOISE_PROTOCOL_NAME);
-    if (name.length <= HASH_BYTES) {
-      protocolNameHash = new Uint8Array(HASH_BYTES);
-      protocolNameHash.set(name);
-    } else {
-      protocolNameHash = sha256(name);
-    }
-  }
+  if (protocolNameHash === undefined) protocolNameHash = hashProtocolName(NOISE_PROTOCOL_NAME);
   return protocolNameHash;
+}
+
+/** §5.2 InitializeSymmetric: name padded with zeros to HASHLEN if it fits, else HASH(name). */
+function hashProtocolName(protocolName: string): Uint8Array {
+  const name = encoder.encode(protocolName);
+  if (name.length > HASH_BYTES) return sha256(name);
+  const h = new Uint8Array(HASH_BYTES);
+  h.set(name);
+  return h;
 }
 
 export class SymmetricState {
@@ -65,9 +66,12 @@ export class SymmetricState {
     this.cipher = cipher;
   }
 
-  /** InitializeSymmetric(protocol_name) for Noise_NNpsk2_25519_ChaChaPoly_SHA256: h = HASH(name), ck = h, k empty. */
-  static initialize(): SymmetricState {
-    const h = initialHash();
+  /**
+   * InitializeSymmetric(protocol_name) (§5.2): h = HASH(name) (or name zero-padded when it fits
+   * in HASHLEN), ck = h, k empty. Defaults to Noise_NNpsk2_25519_ChaChaPoly_SHA256, whose h is cached.
+   */
+  static initialize(protocolName: string = NOISE_PROTOCOL_NAME): SymmetricState {
+    const h = protocolName === NOISE_PROTOCOL_NAME ? initialHash() : hashProtocolName(protocolName);
     return new SymmetricState(h.slice(), h.slice(), new CipherState());
   }
 
