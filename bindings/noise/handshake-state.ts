@@ -110,6 +110,11 @@ export interface HandshakeStateOptions {
   /** 32-byte PSK, or undefined when it will be supplied later with `setPsk()` (before the `psk` token). */
   psk?: Uint8Array;
   prologue?: Uint8Array;
+  /**
+   * Key-schedule observer (the E2-E2 layer's K1/K2 trace): called during `ee` with the DH output
+   * and after `psk` with the new chaining key. Both arrays are wiped after the call returns.
+   */
+  onKeyStage?: (token: 'ee' | 'psk', secret: Uint8Array) => void;
   /** Fixed ephemeral private key (test vectors only). Never use it for real traffic: it destroys forward secrecy. */
   fixedEphemeralPrivateKeyForTestingOnly?: Uint8Array;
 }
@@ -118,6 +123,7 @@ export class HandshakeState {
   readonly role: Role;
   readonly #pattern: CompiledPattern;
   readonly #symmetric: SymmetricState;
+  readonly #onKeyStage: HandshakeStateOptions['onKeyStage'];
   #psk: Uint8Array | undefined;
   #e: KeyPair | undefined;
   #re: Uint8Array | undefined;
@@ -133,6 +139,8 @@ export class HandshakeState {
     this.role = options.role;
     this.#pattern = options.pattern === undefined || options.pattern === NNPSK2 ? COMPILED_NNPSK2 : compilePattern(options.pattern);
     if (options.psk !== undefined) this.setPsk(options.psk);
+    if (options.onKeyStage !== undefined && typeof options.onKeyStage !== 'function') throw new InvalidArgumentError('onKeyStage must be a function');
+    this.#onKeyStage = options.onKeyStage;
     const prologue = options.prologue ?? EMPTY;
     assertBytes(prologue, 'prologue');
     if (options.fixedEphemeralPrivateKeyForTestingOnly !== undefined) {
@@ -202,20 +210,30 @@ export class HandshakeState {
     let e = this.#e;
     let generated: KeyPair | undefined;
     try {
-      for (const token of tokens) {
+      for (let t = 0; t < tokens.length; t++) {
+        const token = tokens[t]!;
+        const keyUnused = this.#keyOverwritten(tokens, t);
         switch (token) {
           case 'e':
             generated = this.#generateEphemeral();
             e = generated;
             parts.push(e.publicKey);
             work.mixHash(e.publicKey);
-            if (this.#pattern.pskMode) work.mixKey(e.publicKey); // §9.2: PSK handshakes follow MixHash(e) with MixKey(e)
+            if (this.#pattern.pskMode) this.#mixKey(work, e.publicKey, keyUnused); // §9.2: PSK handshakes follow MixHash(e) with MixKey(e)
             break;
           case 'ee':
-            this.#dhInto(work, e!, this.#re!);
+            this.#dhInto(work, e!, this.#re!, keyUnused);
             break;
           case 'psk':
             work.mixKeyAndHash(this.#pskOrThrow());
+            if (this.#onKeyStage !== undefined) {
+              const ck = work.chainingKey;
+              try {
+                this.#onKeyStage('psk', ck);
+              } finally {
+                ck.fill(0);
+              }
+            }
             break;
           default:
             // compilePattern refuses e1/ekem1, so this is unreachable; never skip a token silently.
@@ -245,20 +263,30 @@ export class HandshakeState {
     let offset = 0;
     let re = this.#re;
     try {
-      for (const token of tokens) {
+      for (let t = 0; t < tokens.length; t++) {
+        const token = tokens[t]!;
+        const keyUnused = this.#keyOverwritten(tokens, t);
         switch (token) {
           case 'e':
             if (message.length - offset < DH_BYTES) throw new MalformedMessageError('handshake message is too short for the ephemeral public key');
             re = message.slice(offset, offset + DH_BYTES);
             offset += DH_BYTES;
             work.mixHash(re);
-            if (this.#pattern.pskMode) work.mixKey(re); // §9.2
+            if (this.#pattern.pskMode) this.#mixKey(work, re, keyUnused); // §9.2
             break;
           case 'ee':
-            this.#dhInto(work, this.#e!, re!);
+            this.#dhInto(work, this.#e!, re!, keyUnused);
             break;
           case 'psk':
             work.mixKeyAndHash(this.#pskOrThrow());
+            if (this.#onKeyStage !== undefined) {
+              const ck = work.chainingKey;
+              try {
+                this.#onKeyStage('psk', ck);
+              } finally {
+                ck.fill(0);
+              }
+            }
             break;
           default:
             // compilePattern refuses e1/ekem1, so this is unreachable; never skip a token silently.
@@ -269,7 +297,7 @@ export class HandshakeState {
       if (work.cipher.hasKey() && rest.length < TAG_BYTES) {
         throw new MalformedMessageError('handshake message is too short for the payload tag');
       }
-      const payload = work.decryptAndHash(rest, `handshake message ${this.#messageIndex + 1} payload`);
+      const payload = work.decryptAndHash(rest, `message ${this.#messageIndex + 1} payload`);
       this.#commit(work);
       this.#re = re;
       return payload;
@@ -279,11 +307,27 @@ export class HandshakeState {
     }
   }
 
+  /**
+   * True when the cipher key a MixKey at `tokens[t]` would set is replaced by the next token
+   * before any encryption (the next token mixes a key too): then only ck needs computing. The
+   * state after the next token is exactly Noise's.
+   */
+  #keyOverwritten(tokens: readonly Token[], t: number): boolean {
+    const next = tokens[t + 1];
+    return next === 'ee' || next === 'psk' || (next === 'e' && this.#pattern.pskMode);
+  }
+
+  #mixKey(work: SymmetricState, input: Uint8Array, keyUnused: boolean): void {
+    if (keyUnused) work.mixKeyChainingKeyOnly(input);
+    else work.mixKey(input);
+  }
+
   /** DH(e, re) → MixKey; the WASM X25519 rejects low-order points with ERR_LOW_ORDER_POINT. */
-  #dhInto(work: SymmetricState, e: KeyPair, re: Uint8Array): void {
+  #dhInto(work: SymmetricState, e: KeyPair, re: Uint8Array, keyUnused: boolean): void {
     const shared = x25519.getSharedSecret(e.secretKey, re);
     try {
-      work.mixKey(shared);
+      this.#onKeyStage?.('ee', shared);
+      this.#mixKey(work, shared, keyUnused);
     } finally {
       shared.fill(0);
     }
@@ -317,6 +361,17 @@ export class HandshakeState {
     const pair = this.#symmetric.split();
     this.#symmetric.destroy();
     return pair;
+  }
+
+  /**
+   * The final chaining key (a copy; the caller wipes it), for derivations beyond Split() such as
+   * E2-E2's K2 → K3 (SPEC.md §6). Only once complete and before split.
+   */
+  finalChainingKey(): Uint8Array {
+    this.#assertUsable();
+    if (!this.isComplete) throw new InvalidStateError('the chaining key is final only once the handshake is complete');
+    if (this.#split) throw new InvalidStateError('split() was already called');
+    return this.#symmetric.chainingKey;
   }
 
   /** Current symmetric values (tests, traces and vectors only). */
