@@ -129,17 +129,8 @@ export function fromUtf8(bytes: Uint8Array): string | undefined {
   }
 }
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+// The Noise layer owns concatBytes (bindings/noise/bytes.ts); re-exported for the E2-E2 modules.
+export { concatBytes } from '../noise/bytes.js';
 
 export function u8(value: number): Uint8Array {
   return Uint8Array.of(value & 0xff);

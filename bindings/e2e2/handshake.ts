@@ -8,14 +8,14 @@
  *   readMessage2()   <-- e, ee, psk, ENCRYPT() (48) ---  → { message2, session (pending) }
  *   → ClientSession  -- first record ----------------->  session.open() → established
  *
- * Built on the Noise SymmetricState and the named derivations deriveK1/deriveK2/deriveK3. Every
- * step computes on a copy and commits only on success: after any error the handshake is as it
- * was, and the right message still works. An unknown key id continues with a random dummy key,
+ * Built on the pattern-driven Noise HandshakeState (bindings/noise) running NNPSK2's token list,
+ * so the token sequence has one implementation; K1 (the `ee` DH output) and K2 (ck after `psk`)
+ * are observed for the trace, K3 = deriveK3(K2, h). Every step computes on a copy and commits
+ * only on success: after any error the handshake is as it was, and the right message still works. An unknown key id continues with a random dummy key,
  * so on the wire and in timing it behaves exactly like a wrong secret (SPEC.md §5.4).
  */
-import { x25519 } from '../core/x25519.js';
 import { InvalidArgumentError, InvalidKeyLengthError, InvalidStateError, MalformedMessageError, MessageTooLargeError, SessionDisposedError } from '../errors.js';
-import { SymmetricState } from '../noise/symmetric-state.js';
+import { HandshakeState, NNPSK2 } from '../noise/handshake-state.js';
 import { assertSecret, keyIdBytes, normalizeApiKey, type ApiKey } from './api-key.js';
 import {
   DEFAULT_EAPI_CLOCK_SKEW_MS,
@@ -27,8 +27,8 @@ import {
   MESSAGE2_BYTES,
   PSK_BYTES,
 } from './constants.js';
-import { buildPrologue, deriveK1, deriveK2, deriveK3, fingerprint, fingerprintK3, type K3 } from './derive.js';
-import { concatBytes, randomBytes, toHex } from './encoding.js';
+import { buildPrologue, deriveK3, fingerprint, fingerprintK3, type K3 } from './derive.js';
+import { randomBytes, toHex } from './encoding.js';
 import { ClientSession, ServerSession } from './session.js';
 
 /** A K1/K2/K3 stage, reported to `trace` with a one-way fingerprint (never the key). */
@@ -65,20 +65,6 @@ export interface ServerHandshakeOptions extends CommonOptions {
   eapiReplayCacheEntries?: number;
 }
 
-interface EphemeralKeyPair {
-  secretKey: Uint8Array;
-  publicKey: Uint8Array;
-}
-
-function ephemeral(fixed: Uint8Array | undefined): EphemeralKeyPair {
-  if (fixed !== undefined) {
-    const secretKey = fixed.slice();
-    return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
-  }
-  const { secretKey, publicKey } = x25519.keygen();
-  return { secretKey, publicKey };
-}
-
 function checkFixedEphemeral(value: Uint8Array | undefined): Uint8Array | undefined {
   if (value === undefined) return undefined;
   if (!(value instanceof Uint8Array) || value.length !== DH_BYTES) throw new InvalidKeyLengthError(`fixedEphemeralPrivateKeyForTestingOnly must be ${DH_BYTES} bytes`);
@@ -103,33 +89,22 @@ function checkMessage(message: unknown, expected: number, name: string): asserts
   if (message.length !== expected) throw new MalformedMessageError(`${name} must be exactly ${expected} bytes`);
 }
 
-/**
- * The `e, ee, psk` steps of message 2 on `work` (both sides run the same code): MixHash(e),
- * MixKey(e) (Noise §9.2), K1 = deriveK1, K2 = deriveK2 (MixKey(K1), MixKeyAndHash(psk)).
- * No encryption happens between these steps, so the cipher keys of the two MixKey calls are
- * never used and not computed; the state after `psk` is exactly Noise's.
- * Returns K2 (owned by the caller).
- */
-function message2KeySchedule(work: SymmetricState, responderEphemeralPublic: Uint8Array, ourSecret: Uint8Array, theirPublic: Uint8Array, psk: Uint8Array, trace: CommonOptions['trace']): Uint8Array {
-  work.mixHash(responderEphemeralPublic);
-  // MixKey(e) (Noise §9.2); its cipher key is replaced by `psk` before any use, so only ck is computed.
-  work.mixKeyChainingKeyOnly(responderEphemeralPublic);
-  const k1 = deriveK1(ourSecret, theirPublic);
-  try {
-    trace?.({ stage: 'K1', fingerprint: fingerprint(k1) });
-    const { k2, hashInput, cipherKey } = deriveK2(work.chainingKey, k1, psk);
-    work.applyKeyAndHash(k2.slice(), hashInput, cipherKey);
-    trace?.({ stage: 'K2', fingerprint: fingerprint(k2) });
-    return k2;
-  } finally {
-    k1.fill(0);
-  }
+/** The HandshakeState observer that reports K1 (the `ee` DH output) and K2 (ck after `psk`) to `trace`. */
+function keyStageTrace(trace: CommonOptions['trace']): ((token: 'ee' | 'psk', secret: Uint8Array) => void) | undefined {
+  if (trace === undefined) return undefined;
+  return (token, secret) => trace({ stage: token === 'ee' ? 'K1' : 'K2', fingerprint: fingerprint(secret) });
 }
 
-function finish(work: SymmetricState, k2: Uint8Array, trace: CommonOptions['trace']): K3 {
-  const k3 = deriveK3(k2, work.handshakeHash);
-  k2.fill(0);
-  work.destroy();
+/** K3 = deriveK3(K2, h) from a complete handshake (K2 is its final chaining key); disposes `hs`. */
+function finish(hs: HandshakeState, trace: CommonOptions['trace']): K3 {
+  const k2 = hs.finalChainingKey();
+  let k3: K3;
+  try {
+    k3 = deriveK3(k2, hs.getHandshakeHash());
+  } finally {
+    k2.fill(0);
+    hs.dispose();
+  }
   trace?.({ stage: 'K3', fingerprint: fingerprintK3(k3) });
   return k3;
 }
@@ -145,8 +120,7 @@ export class ClientHandshake {
   readonly #rekeyAfterRecords: number;
   readonly #trace: CommonOptions['trace'];
   #fixedEphemeral: Uint8Array | undefined;
-  #symmetric: SymmetricState | undefined;
-  #e: EphemeralKeyPair | undefined;
+  #handshake: HandshakeState | undefined;
   #state: ClientHandshakeState = 'initial';
 
   constructor(options: ClientHandshakeOptions) {
@@ -169,16 +143,18 @@ export class ClientHandshake {
   writeMessage1(): Uint8Array {
     if (this.#state === 'disposed') throw new SessionDisposedError('handshake was disposed');
     if (this.#state !== 'initial') throw new InvalidStateError('message 1 was already written');
-    const work = SymmetricState.initialize();
-    work.mixHash(this.#prologue);
-    const e = ephemeral(this.#fixedEphemeral);
-    work.mixHash(e.publicKey);
-    work.mixKey(e.publicKey); // Noise §9.2: in PSK handshakes `e` also calls MixKey(e.public_key)
-    const payload = work.encryptAndHash(this.#keyIdBytes);
-    this.#symmetric = work;
-    this.#e = e;
+    const handshake = new HandshakeState({
+      role: 'initiator',
+      pattern: NNPSK2,
+      psk: this.#secret,
+      prologue: this.#prologue,
+      ...(this.#fixedEphemeral !== undefined ? { fixedEphemeralPrivateKeyForTestingOnly: this.#fixedEphemeral } : {}),
+      ...(this.#trace !== undefined ? { onKeyStage: keyStageTrace(this.#trace)! } : {}),
+    });
+    const message1 = handshake.writeMessage(this.#keyIdBytes); // e, ENCRYPT(keyId)
+    this.#handshake = handshake;
     this.#state = 'sent';
-    return concatBytes(e.publicKey, payload);
+    return message1;
   }
 
   /**
@@ -190,28 +166,17 @@ export class ClientHandshake {
     if (this.#state === 'disposed') throw new SessionDisposedError('handshake was disposed');
     if (this.#state !== 'sent') throw new InvalidStateError(this.#state === 'initial' ? 'call writeMessage1() first' : 'message 2 was already read');
     checkMessage(message2, MESSAGE2_BYTES, 'message 2');
-    const work = this.#symmetric!.clone();
-    const e = this.#e!;
-    let k2: Uint8Array | undefined;
-    try {
-      const re = message2.slice(0, DH_BYTES);
-      k2 = message2KeySchedule(work, re, e.secretKey, re, this.#secret, this.#trace);
-      work.decryptAndHash(message2.subarray(DH_BYTES), 'message 2 payload');
-    } catch (error) {
-      k2?.fill(0);
-      work.destroy();
-      throw error;
-    }
-    const k3 = finish(work, k2, this.#trace);
+    const handshake = this.#handshake!;
+    handshake.readMessage(message2); // e, ee, psk, DECRYPT(): rolls back on failure
+    const k3 = finish(handshake, this.#trace);
     this.#wipe();
     this.#state = 'complete';
     return new ClientSession({ role: 'client', keyId: this.keyId, k3, rekeyAfterRecords: this.#rekeyAfterRecords });
   }
 
   #wipe(): void {
-    this.#symmetric?.destroy();
-    this.#symmetric = undefined;
-    this.#e?.secretKey.fill(0);
+    this.#handshake?.dispose();
+    this.#handshake = undefined;
     this.#secret.fill(0);
     this.#fixedEphemeral?.fill(0);
   }
@@ -278,18 +243,17 @@ export class ServerHandshake {
     if (this.#state !== 'initial') throw new InvalidStateError(this.#state === 'responding' ? 'respond() is already running' : 'respond() already succeeded');
     checkMessage(message1, MESSAGE1_BYTES, 'message 1');
     this.#state = 'responding';
-    const work = SymmetricState.initialize();
-    let e: EphemeralKeyPair | undefined;
+    const handshake = new HandshakeState({
+      role: 'responder',
+      pattern: NNPSK2,
+      prologue: this.#prologue,
+      ...(this.#fixedEphemeral !== undefined ? { fixedEphemeralPrivateKeyForTestingOnly: this.#fixedEphemeral } : {}),
+      ...(this.#trace !== undefined ? { onKeyStage: keyStageTrace(this.#trace)! } : {}),
+    });
     let psk: Uint8Array | undefined;
-    let k2: Uint8Array | undefined;
     try {
       // -> e, payload
-      work.mixHash(this.#prologue);
-      const re = message1.slice(0, DH_BYTES);
-      work.mixHash(re);
-      work.mixKey(re); // Noise §9.2
-      const keyIdRaw = work.decryptAndHash(message1.subarray(DH_BYTES), 'message 1 payload');
-      const keyId = toHex(keyIdRaw);
+      const keyId = toHex(handshake.readMessage(message1));
       const resolved = await this.#resolveKey(keyId);
       if (this.#state !== 'responding') throw new SessionDisposedError('handshake was disposed while resolving the key');
       const unknownKey = resolved === undefined || resolved === null;
@@ -300,12 +264,10 @@ export class ServerHandshake {
       const dummy = randomBytes(PSK_BYTES);
       psk = assertSecret(unknownKey ? dummy : resolved).slice();
       dummy.fill(0);
+      handshake.setPsk(psk);
       // <- e, ee, psk, payload
-      e = ephemeral(this.#fixedEphemeral);
-      k2 = message2KeySchedule(work, e.publicKey, e.secretKey, re, psk, this.#trace);
-      const payload = work.encryptAndHash(new Uint8Array(0));
-      const message2 = concatBytes(e.publicKey, payload);
-      const k3 = finish(work, k2, this.#trace);
+      const message2 = handshake.writeMessage(new Uint8Array(0));
+      const k3 = finish(handshake, this.#trace);
       const session = new ServerSession(
         { role: 'server', keyId, k3, rekeyAfterRecords: this.#rekeyAfterRecords, unknownKey },
         { eapiClockSkewMs: this.#eapiClockSkewMs, eapiReplayCacheEntries: this.#eapiReplayCacheEntries },
@@ -314,12 +276,10 @@ export class ServerHandshake {
       this.#state = 'complete';
       return { message2, session };
     } catch (error) {
-      k2?.fill(0);
-      work.destroy();
+      handshake.dispose();
       if (this.#state === 'responding') this.#state = 'initial';
       throw error;
     } finally {
-      e?.secretKey.fill(0);
       psk?.fill(0);
     }
   }

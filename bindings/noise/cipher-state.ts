@@ -10,7 +10,7 @@
  */
 import { chacha20poly1305 } from '../core/chacha20poly1305.js';
 import { AuthenticationError, NonceExhaustedError } from '../errors.js';
-import { CIPHER_KEY_BYTES, NONCE_MAX_HIGH, NONCE_MAX_LOW, TAG_BYTES } from '../e2e2/constants.js';
+import { CIPHER_KEY_BYTES, NONCE_MAX_HIGH, NONCE_MAX_LOW, TAG_BYTES } from './constants.js';
 import { authenticationFailed } from './failures.js';
 
 const TWO_POW_32 = 0x1_0000_0000;

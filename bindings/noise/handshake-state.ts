@@ -1,12 +1,20 @@
 /**
- * Noise HandshakeState (Noise rev 34 §5.3) for the one pattern E2-E2 uses, NNpsk2 (§7.5, §9.4):
+ * Noise HandshakeState (Noise rev 34 §5.3), driven by a pattern's token list (snow's
+ * handshakestate.rs style): each message pattern is an array of tokens, run in order. E2-E2 uses
+ * NNpsk2 (§7.5, §9.4):
  *
  *     -> e
  *     <- e, ee, psk
  *
- * with the PSK token rules of §9.2: every `e` token is MixHash(e.public_key) followed by
- * MixKey(e.public_key), and `psk` is MixKeyAndHash(psk). Because of that MixKey, message 1's
- * payload is encrypted too, under a key derived only from public values (readable by anyone).
+ * Modifiers are part of the token list (`psk2` is the `psk` token at the end of message 2). When
+ * the pattern has any `psk` token the PSK rules of §9.2 apply: every `e` token is
+ * MixHash(e.public_key) followed by MixKey(e.public_key), and `psk` is MixKeyAndHash(psk).
+ * Because of that MixKey, NNpsk2's message 1 payload is encrypted too, under a key derived only
+ * from public values (readable by anyone).
+ *
+ * The Noise HFS tokens `e1` and `ekem1` (../shared/specs/noise_hfs.md) are typed but not
+ * implemented yet: a pattern that contains them is refused at construction with
+ * ERR_INVALID_ARGUMENT, never run with them skipped.
  *
  * Every step computes on a copy of the SymmetricState and commits only on success, so a failed
  * readMessage/writeMessage (bad tag, low-order key, malformed length) leaves the state as it was.
@@ -14,16 +22,79 @@
 import { x25519 } from '../core/x25519.js';
 import { assertBytes } from '../core/bytes.js';
 import { InvalidArgumentError, InvalidKeyLengthError, InvalidStateError, MalformedMessageError, MessageTooLargeError, PayloadTooLargeError } from '../errors.js';
-import { DH_BYTES, MAX_MESSAGE_BYTES, PSK_BYTES, TAG_BYTES } from '../e2e2/constants.js';
-import { concatBytes } from '../e2e2/encoding.js';
+import { DH_BYTES, MAX_MESSAGE_BYTES, PSK_BYTES, TAG_BYTES } from './constants.js';
+import { concatBytes } from './bytes.js';
 import type { CipherState } from './cipher-state.js';
 import { SymmetricState } from './symmetric-state.js';
 
 export type Role = 'initiator' | 'responder';
-type Token = 'e' | 'ee' | 'psk';
+/** Tokens of NN-based patterns (§7) with PSK modifiers (§9) and the HFS extension (e1, ekem1). */
+export type Token = 'e' | 'ee' | 'psk' | 'e1' | 'ekem1';
 
-/** NNpsk2 message patterns; even indexes are sent by the initiator. */
-const MESSAGE_PATTERNS: readonly (readonly Token[])[] = [['e'], ['e', 'ee', 'psk']];
+/** A handshake pattern: its name in the protocol name (§8) and its message patterns; even indexes are sent by the initiator. */
+export interface HandshakePattern {
+  readonly name: string;
+  readonly messages: readonly (readonly Token[])[];
+}
+
+/** NNpsk2 (§7.5, §9.4): `-> e` / `<- e, ee, psk`. */
+export const NNPSK2: HandshakePattern = Object.freeze({ name: 'NNpsk2', messages: Object.freeze([Object.freeze(['e'] as Token[]), Object.freeze(['e', 'ee', 'psk'] as Token[])]) });
+
+const KNOWN_TOKENS: ReadonlySet<string> = new Set(['e', 'ee', 'psk', 'e1', 'ekem1']);
+const UNIMPLEMENTED_TOKENS: ReadonlySet<string> = new Set(['e1', 'ekem1']);
+
+/** Checked form of a pattern: §5.3's token rules hold, and per message the fixed overhead (bytes). */
+interface CompiledPattern {
+  readonly protocolName: string;
+  readonly messages: readonly (readonly Token[])[];
+  /** §9.2: the pattern has a `psk` token, so `e` also calls MixKey. */
+  readonly pskMode: boolean;
+  /** Bytes each message adds to its payload: 32 per `e`, plus the tag when a key is set by then. */
+  readonly overhead: readonly number[];
+}
+
+function compilePattern(pattern: HandshakePattern): CompiledPattern {
+  if (typeof pattern !== 'object' || pattern === null || typeof pattern.name !== 'string' || !Array.isArray(pattern.messages) || pattern.messages.length === 0) {
+    throw new InvalidArgumentError('pattern must be { name: string, messages: Token[][] } with at least one message');
+  }
+  const messages = pattern.messages.map((m) => {
+    if (!Array.isArray(m)) throw new InvalidArgumentError('each message pattern must be an array of tokens');
+    return Object.freeze(m.slice()) as readonly Token[];
+  });
+  const pskMode = messages.some((m) => m.includes('psk'));
+  const sentE = [false, false];
+  let hasKey = false;
+  const overhead: number[] = [];
+  messages.forEach((tokens, index) => {
+    const side = index % 2;
+    let bytes = 0;
+    for (const token of tokens) {
+      if (!KNOWN_TOKENS.has(token)) throw new InvalidArgumentError(`unknown token ${JSON.stringify(token)} in message ${index + 1} of ${pattern.name}`);
+      if (UNIMPLEMENTED_TOKENS.has(token)) {
+        throw new InvalidArgumentError(`token '${token}' (Noise HFS, ../shared/specs/noise_hfs.md) is not implemented: pattern ${pattern.name} cannot run`);
+      }
+      switch (token) {
+        case 'e':
+          if (sentE[side]) throw new InvalidArgumentError(`message ${index + 1} of ${pattern.name} sends a second 'e' (Noise §7.3)`);
+          sentE[side] = true;
+          bytes += DH_BYTES;
+          if (pskMode) hasKey = true;
+          break;
+        case 'ee':
+          if (!sentE[0] || !sentE[1]) throw new InvalidArgumentError(`'ee' in message ${index + 1} of ${pattern.name} comes before both ephemerals (Noise §7.3)`);
+          hasKey = true;
+          break;
+        case 'psk':
+          hasKey = true;
+          break;
+      }
+    }
+    overhead.push(bytes + (hasKey ? TAG_BYTES : 0));
+  });
+  return { protocolName: `Noise_${pattern.name}_25519_ChaChaPoly_SHA256`, messages, pskMode, overhead };
+}
+
+const COMPILED_NNPSK2 = compilePattern(NNPSK2);
 
 const EMPTY = new Uint8Array(0);
 
@@ -34,16 +105,25 @@ interface KeyPair {
 
 export interface HandshakeStateOptions {
   role: Role;
+  /** The handshake pattern (default NNPSK2). Its protocol name is Noise_<name>_25519_ChaChaPoly_SHA256. */
+  pattern?: HandshakePattern;
   /** 32-byte PSK, or undefined when it will be supplied later with `setPsk()` (before the `psk` token). */
   psk?: Uint8Array;
   prologue?: Uint8Array;
+  /**
+   * Key-schedule observer (the E2-E2 layer's K1/K2 trace): called during `ee` with the DH output
+   * and after `psk` with the new chaining key. Both arrays are wiped after the call returns.
+   */
+  onKeyStage?: (token: 'ee' | 'psk', secret: Uint8Array) => void;
   /** Fixed ephemeral private key (test vectors only). Never use it for real traffic: it destroys forward secrecy. */
   fixedEphemeralPrivateKeyForTestingOnly?: Uint8Array;
 }
 
 export class HandshakeState {
   readonly role: Role;
+  readonly #pattern: CompiledPattern;
   readonly #symmetric: SymmetricState;
+  readonly #onKeyStage: HandshakeStateOptions['onKeyStage'];
   #psk: Uint8Array | undefined;
   #e: KeyPair | undefined;
   #re: Uint8Array | undefined;
@@ -57,7 +137,10 @@ export class HandshakeState {
       throw new InvalidArgumentError("role must be 'initiator' or 'responder'");
     }
     this.role = options.role;
+    this.#pattern = options.pattern === undefined || options.pattern === NNPSK2 ? COMPILED_NNPSK2 : compilePattern(options.pattern);
     if (options.psk !== undefined) this.setPsk(options.psk);
+    if (options.onKeyStage !== undefined && typeof options.onKeyStage !== 'function') throw new InvalidArgumentError('onKeyStage must be a function');
+    this.#onKeyStage = options.onKeyStage;
     const prologue = options.prologue ?? EMPTY;
     assertBytes(prologue, 'prologue');
     if (options.fixedEphemeralPrivateKeyForTestingOnly !== undefined) {
@@ -68,7 +151,7 @@ export class HandshakeState {
       this.#fixedEphemeral = fixed.slice();
     }
     // Initialize() (§5.3): InitializeSymmetric(protocol_name), MixHash(prologue); NN has no pre-messages.
-    this.#symmetric = SymmetricState.initialize();
+    this.#symmetric = SymmetricState.initialize(this.#pattern.protocolName);
     this.#symmetric.mixHash(prologue);
   }
 
@@ -82,7 +165,7 @@ export class HandshakeState {
   }
 
   get isComplete(): boolean {
-    return this.#messageIndex >= MESSAGE_PATTERNS.length;
+    return this.#messageIndex >= this.#pattern.messages.length;
   }
 
   #assertUsable(): void {
@@ -97,7 +180,7 @@ export class HandshakeState {
     if (myTurn !== writing) {
       throw new InvalidStateError(writing ? 'it is the peer’s turn to send: call readMessage()' : 'it is our turn to send: call writeMessage()');
     }
-    return MESSAGE_PATTERNS[this.#messageIndex]!;
+    return this.#pattern.messages[this.#messageIndex]!;
   }
 
   #generateEphemeral(): KeyPair {
@@ -118,7 +201,7 @@ export class HandshakeState {
   writeMessage(payload: Uint8Array = EMPTY): Uint8Array {
     const tokens = this.#assertTurn(true);
     assertBytes(payload, 'payload');
-    const overhead = tokens.filter((t) => t === 'e').length * DH_BYTES + TAG_BYTES;
+    const overhead = this.#pattern.overhead[this.#messageIndex]!;
     if (payload.length + overhead > MAX_MESSAGE_BYTES) {
       throw new PayloadTooLargeError(`payload must be at most ${MAX_MESSAGE_BYTES - overhead} bytes (message limit ${MAX_MESSAGE_BYTES}, Noise §3)`);
     }
@@ -127,21 +210,34 @@ export class HandshakeState {
     let e = this.#e;
     let generated: KeyPair | undefined;
     try {
-      for (const token of tokens) {
+      for (let t = 0; t < tokens.length; t++) {
+        const token = tokens[t]!;
+        const keyUnused = this.#keyOverwritten(tokens, t);
         switch (token) {
           case 'e':
             generated = this.#generateEphemeral();
             e = generated;
             parts.push(e.publicKey);
             work.mixHash(e.publicKey);
-            work.mixKey(e.publicKey); // §9.2: PSK handshakes follow MixHash(e) with MixKey(e)
+            if (this.#pattern.pskMode) this.#mixKey(work, e.publicKey, keyUnused); // §9.2: PSK handshakes follow MixHash(e) with MixKey(e)
             break;
           case 'ee':
-            this.#dhInto(work, e!, this.#re!);
+            this.#dhInto(work, e!, this.#re!, keyUnused);
             break;
           case 'psk':
             work.mixKeyAndHash(this.#pskOrThrow());
+            if (this.#onKeyStage !== undefined) {
+              const ck = work.chainingKey;
+              try {
+                this.#onKeyStage('psk', ck);
+              } finally {
+                ck.fill(0);
+              }
+            }
             break;
+          default:
+            // compilePattern refuses e1/ekem1, so this is unreachable; never skip a token silently.
+            throw new InvalidStateError(`token '${token}' is not implemented`);
         }
       }
       parts.push(work.encryptAndHash(payload));
@@ -169,28 +265,41 @@ export class HandshakeState {
     let offset = 0;
     let re = this.#re;
     try {
-      for (const token of tokens) {
+      for (let t = 0; t < tokens.length; t++) {
+        const token = tokens[t]!;
+        const keyUnused = this.#keyOverwritten(tokens, t);
         switch (token) {
           case 'e':
             if (message.length - offset < DH_BYTES) throw new MalformedMessageError('handshake message is too short for the ephemeral public key');
             re = message.slice(offset, offset + DH_BYTES);
             offset += DH_BYTES;
             work.mixHash(re);
-            work.mixKey(re); // §9.2
+            if (this.#pattern.pskMode) this.#mixKey(work, re, keyUnused); // §9.2
             break;
           case 'ee':
-            this.#dhInto(work, this.#e!, re!);
+            this.#dhInto(work, this.#e!, re!, keyUnused);
             break;
           case 'psk':
             work.mixKeyAndHash(this.#pskOrThrow());
+            if (this.#onKeyStage !== undefined) {
+              const ck = work.chainingKey;
+              try {
+                this.#onKeyStage('psk', ck);
+              } finally {
+                ck.fill(0);
+              }
+            }
             break;
+          default:
+            // compilePattern refuses e1/ekem1, so this is unreachable; never skip a token silently.
+            throw new InvalidStateError(`token '${token}' is not implemented`);
         }
       }
       const rest = message.subarray(offset);
       if (work.cipher.hasKey() && rest.length < TAG_BYTES) {
         throw new MalformedMessageError('handshake message is too short for the payload tag');
       }
-      const payload = work.decryptAndHash(rest, `handshake message ${this.#messageIndex + 1} payload`);
+      const payload = work.decryptAndHash(rest, `message ${this.#messageIndex + 1} payload`);
       this.#commit(work);
       this.#re = re;
       return payload;
@@ -200,11 +309,27 @@ export class HandshakeState {
     }
   }
 
+  /**
+   * True when the cipher key a MixKey at `tokens[t]` would set is replaced by the next token
+   * before any encryption (the next token mixes a key too): then only ck needs computing. The
+   * state after the next token is exactly Noise's.
+   */
+  #keyOverwritten(tokens: readonly Token[], t: number): boolean {
+    const next = tokens[t + 1];
+    return next === 'ee' || next === 'psk' || (next === 'e' && this.#pattern.pskMode);
+  }
+
+  #mixKey(work: SymmetricState, input: Uint8Array, keyUnused: boolean): void {
+    if (keyUnused) work.mixKeyChainingKeyOnly(input);
+    else work.mixKey(input);
+  }
+
   /** DH(e, re) → MixKey; the WASM X25519 rejects low-order points with ERR_LOW_ORDER_POINT. */
-  #dhInto(work: SymmetricState, e: KeyPair, re: Uint8Array): void {
+  #dhInto(work: SymmetricState, e: KeyPair, re: Uint8Array, keyUnused: boolean): void {
     const shared = x25519.getSharedSecret(e.secretKey, re);
     try {
-      work.mixKey(shared);
+      this.#onKeyStage?.('ee', shared);
+      this.#mixKey(work, shared, keyUnused);
     } finally {
       shared.fill(0);
     }
@@ -238,6 +363,17 @@ export class HandshakeState {
     const pair = this.#symmetric.split();
     this.#symmetric.destroy();
     return pair;
+  }
+
+  /**
+   * The final chaining key (a copy; the caller wipes it), for derivations beyond Split() such as
+   * E2-E2's K2 → K3 (SPEC.md §6). Only once complete and before split.
+   */
+  finalChainingKey(): Uint8Array {
+    this.#assertUsable();
+    if (!this.isComplete) throw new InvalidStateError('the chaining key is final only once the handshake is complete');
+    if (this.#split) throw new InvalidStateError('split() was already called');
+    return this.#symmetric.chainingKey;
   }
 
   /** Current symmetric values (tests, traces and vectors only). */

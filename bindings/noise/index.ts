@@ -15,13 +15,14 @@
  * still works); messages are at most 65,535 bytes (Noise §3); errors are typed (bindings/errors.ts).
  */
 import { InvalidArgumentError, InvalidStateError, MalformedMessageError, MessageTooLargeError, PayloadTooLargeError } from '../errors.js';
-import { MAX_MESSAGE_BYTES, TAG_BYTES } from '../e2e2/constants.js';
+import { MAX_MESSAGE_BYTES, TAG_BYTES } from './constants.js';
 import type { CipherState } from './cipher-state.js';
 import { HandshakeState, type Role } from './handshake-state.js';
 import { assertBytes } from '../core/bytes.js';
 
-export type { Role } from './handshake-state.js';
-export { NOISE_PROTOCOL_NAME } from '../e2e2/constants.js';
+export type { Role, Token, HandshakePattern } from './handshake-state.js';
+export { NNPSK2 } from './handshake-state.js';
+export { NOISE_PROTOCOL_NAME } from './constants.js';
 
 export interface CreateHandshakeOptions {
   role: Role;

@@ -10,7 +10,7 @@
  */
 import { hkdf } from '../core/hkdf.js';
 import { sha256 } from '../core/sha256.js';
-import { HASH_BYTES, NOISE_PROTOCOL_NAME } from '../e2e2/constants.js';
+import { HASH_BYTES, NOISE_PROTOCOL_NAME } from './constants.js';
 import { CipherState } from './cipher-state.js';
 
 const EMPTY = new Uint8Array(0);
@@ -40,13 +40,19 @@ function hashConcat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 let protocolNameHash: Uint8Array | undefined;
 
-/**
- * The initial h for our protocol name (§5.2): the name is 36 bytes, longer than HASHLEN, so
- * h = HASH(name); the zero-padding case of §5.2 cannot occur for this fixed name.
- */
+/** The initial h for E2-E2's protocol name, hashed once (§5.2). */
 function initialHash(): Uint8Array {
-  protocolNameHash ??= sha256(encoder.encode(NOISE_PROTOCOL_NAME));
+  if (protocolNameHash === undefined) protocolNameHash = hashProtocolName(NOISE_PROTOCOL_NAME);
   return protocolNameHash;
+}
+
+/** §5.2 InitializeSymmetric: name padded with zeros to HASHLEN if it fits, else HASH(name). */
+function hashProtocolName(protocolName: string): Uint8Array {
+  const name = encoder.encode(protocolName);
+  if (name.length > HASH_BYTES) return sha256(name);
+  const h = new Uint8Array(HASH_BYTES);
+  h.set(name);
+  return h;
 }
 
 export class SymmetricState {
@@ -60,9 +66,12 @@ export class SymmetricState {
     this.cipher = cipher;
   }
 
-  /** InitializeSymmetric(protocol_name) for Noise_NNpsk2_25519_ChaChaPoly_SHA256: h = HASH(name), ck = h, k empty. */
-  static initialize(): SymmetricState {
-    const h = initialHash();
+  /**
+   * InitializeSymmetric(protocol_name) (§5.2): h = HASH(name) (or name zero-padded when it fits
+   * in HASHLEN), ck = h, k empty. Defaults to Noise_NNpsk2_25519_ChaChaPoly_SHA256, whose h is cached.
+   */
+  static initialize(protocolName: string = NOISE_PROTOCOL_NAME): SymmetricState {
+    const h = protocolName === NOISE_PROTOCOL_NAME ? initialHash() : hashProtocolName(protocolName);
     return new SymmetricState(h.slice(), h.slice(), new CipherState());
   }
 
