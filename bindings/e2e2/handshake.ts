@@ -184,8 +184,8 @@ export class ClientHandshake {
   /** The live arrays holding secrets (API key copy, ephemeral, fixed ephemeral, ck, cipher key), not copies: wipe tests only. */
   liveSecretsForTestingOnly(): Uint8Array[] {
     const out = [this.#secret];
-    for (const a of [this.#e?.secretKey, this.#fixedEphemeral]) if (a !== undefined) out.push(a);
-    if (this.#symmetric !== undefined) out.push(...this.#symmetric.liveSecretsForTestingOnly());
+    if (this.#fixedEphemeral !== undefined) out.push(this.#fixedEphemeral);
+    if (this.#handshake !== undefined) out.push(...this.#handshake.liveSecretsForTestingOnly());
     return out;
   }
 
