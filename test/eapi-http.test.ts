@@ -34,7 +34,7 @@ import { AUTHENTICATION_FAILED_MESSAGE } from '../bindings/noise/failures.js';
 import type { ReplayStore } from '../bindings/e2e2/eapi-stores.js';
 import * as oracle from './oracle/e2e2.js';
 import { expectCodeAsync, hexOf } from './oracle/harness.js';
-import type { E2E2ErrorCode } from '../bindings/errors.js';
+import { StoreUnavailableError, type E2E2ErrorCode } from '../bindings/errors.js';
 
 const expectCode = (promise: Promise<unknown>, code: E2E2ErrorCode) => expectCodeAsync(() => promise, code);
 
@@ -212,7 +212,7 @@ describe('signEapiHttpRequest / verifyEapiHttpRequest', () => {
     await expectCode(verifyEapiHttpRequest(request, options({ lookupSession: () => undefined })), 'ERR_AUTHENTICATION_FAILED');
   });
 
-  it('authentic claims outside time, scope or replay fail typed, in that order', async () => {
+  it('authentic claims outside time, scope or replay fail typed; a store that cannot answer fails closed, typed', async () => {
     const { eapi, options } = await setup('orders:read', NOW + 10 * MINUTE);
     const sig = signEapiHttpRequest(eapi, POST, { now: NOW });
     const request = withSignature(POST, { ...sig });
@@ -228,6 +228,10 @@ describe('signEapiHttpRequest / verifyEapiHttpRequest', () => {
     const store: ReplayStore = { claim: async (key) => (used.has(key) ? false : (used.add(key), true)) };
     await verifyEapiHttpRequest(request, options({ replay: store }));
     await expectCode(verifyEapiHttpRequest(request, options({ replay: store })), 'ERR_EAPI_REPLAYED');
+    const down = new StoreUnavailableError('replay store down');
+    const fresh = () => withSignature(POST, { ...signEapiHttpRequest(eapi, POST, { now: NOW }) });
+    await expectCode(verifyEapiHttpRequest(fresh(), options({ replay: { claim: async () => Promise.reject(down) } })), 'ERR_STORE_UNAVAILABLE');
+    await expectCode(verifyEapiHttpRequest(fresh(), options({ lookupSession: async () => Promise.reject(down) })), 'ERR_STORE_UNAVAILABLE');
   });
 
   it('server policy: lifetime, scopes per key id (table and callback), required components → ERR_EAPI_POLICY', async () => {
