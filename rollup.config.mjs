@@ -40,13 +40,16 @@ export default [
       { dir: 'dist/cjs', format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'chunks/[name]-[hash].cjs' },
     ],
   },
+  // Declarations for every package subpath, including ./browser. minifyInternalExports: false
+  // keeps the real names in shared chunks (`export { ApiKey }`, not `export { A as ApiKey }`).
+  // The .d.cts chunks import each other by .cjs specifiers so they resolve to .d.cts under node16.
   {
-    input: entries,
+    input: { ...entries, browser: 'bindings/browser.ts' },
     external,
     plugins: [dts({ tsconfig: './tsconfig.json' })],
     output: [
-      { dir: 'dist/types', format: 'esm', entryFileNames: '[name].d.ts', chunkFileNames: 'chunks/[name]-[hash].d.ts' },
-      { dir: 'dist/types', format: 'esm', entryFileNames: '[name].d.cts', chunkFileNames: 'chunks/[name]-[hash].d.cts' },
+      { dir: 'dist/types', format: 'esm', entryFileNames: '[name].d.ts', chunkFileNames: 'chunks/[name].d.ts', minifyInternalExports: false },
+      { dir: 'dist/types', format: 'esm', entryFileNames: '[name].d.cts', chunkFileNames: 'chunks/[name].d.cts', minifyInternalExports: false },
     ],
   },
   // dist/browser/e2e2.js: one ESM file (package root + channel client over the global WebSocket), WASM embedded.

@@ -10,6 +10,7 @@
  * one call per chunk, copy results out (never hand out views into WASM memory), then wipe.
  */
 import { IO_BUFFER_BYTES } from '../../assembly/constants.js';
+import { WasmUnavailableError } from '../errors.js';
 import { WASM_BASE64 } from './wasm-bytes.generated.js';
 
 type WasmFunction = (...args: number[]) => number;
@@ -48,9 +49,40 @@ function wrap(module: WebAssembly.Module): Core {
   return { heap: new Uint8Array(memory.buffer), fn, addr };
 }
 
+const WASM_FIX =
+  "add 'wasm-unsafe-eval' to the page's Content-Security-Policy script-src; " +
+  'on Cloudflare Workers (workerd) WASM must be imported as a .wasm module, which e2e2 does not ship yet';
+
+/**
+ * The runtime refused to compile WASM: no `WebAssembly` global (Hermes), a CSP without
+ * 'wasm-unsafe-eval' (CompileError / EvalError), or workerd ("Wasm code generation disallowed
+ * by embedder"). Any failure of compiling our own, known-valid module is one of these.
+ */
+function unavailable(cause: unknown): WasmUnavailableError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new WasmUnavailableError(`e2e2: WebAssembly compilation was refused (${reason}): ${WASM_FIX}`, { cause });
+}
+
+function noWebAssembly(): WasmUnavailableError | undefined {
+  if (typeof WebAssembly === 'undefined') {
+    return new WasmUnavailableError(`e2e2: this runtime has no WebAssembly global: ${WASM_FIX}`);
+  }
+  return undefined;
+}
+
 /** The instance, compiled synchronously the first time it is needed. */
 export function core(): Core {
-  if (instance === undefined) instance = wrap(new WebAssembly.Module(decodeBase64(WASM_BASE64)));
+  if (instance === undefined) {
+    const missing = noWebAssembly();
+    if (missing) throw missing;
+    let module: WebAssembly.Module;
+    try {
+      module = new WebAssembly.Module(decodeBase64(WASM_BASE64));
+    } catch (err) {
+      throw unavailable(err);
+    }
+    instance = wrap(module);
+  }
   return instance;
 }
 
@@ -60,9 +92,17 @@ export function core(): Core {
  */
 export function ready(): Promise<void> {
   if (instance !== undefined) return Promise.resolve();
-  compiling ??= WebAssembly.compile(decodeBase64(WASM_BASE64)).then((module) => {
-    instance ??= wrap(module);
-  });
+  const missing = noWebAssembly();
+  if (missing) return Promise.reject(missing);
+  compiling ??= WebAssembly.compile(decodeBase64(WASM_BASE64)).then(
+    (module) => {
+      instance ??= wrap(module);
+    },
+    (err: unknown) => {
+      compiling = undefined;
+      throw unavailable(err);
+    },
+  );
   return compiling;
 }
 

@@ -1,0 +1,85 @@
+/**
+ * A strict-CSP page in real Chromium (Debian's /usr/bin/chromium driven by playwright-core, the
+ * launch options of test/browser.test.ts): served with `Content-Security-Policy: script-src 'self'`
+ * (no 'wasm-unsafe-eval'), the browser bundle's first crypto call throws ERR_WASM_UNAVAILABLE with
+ * a message naming the fix; the same page with 'wasm-unsafe-eval' added computes SHA-256.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { assertBuilt, ROOT } from './helpers/cli.js';
+
+const CHROMIUM = process.env.E2E2_CHROMIUM ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) {
+  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
+  console.warn(`[browser-csp] skipping: ${CHROMIUM} not found (apt-get install -y chromium)`);
+}
+
+const PAGE = '<!doctype html><meta charset="utf-8"><title>csp</title><script type="module" src="/main.js"></script>';
+// An external module script: 'self' allows it; inline scripts would be blocked by the CSP itself.
+const MAIN = `import { sha256 } from '/e2e2.js';
+try {
+  const d = sha256(new TextEncoder().encode('abc'));
+  window.result = { ok: true, hex: Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('') };
+} catch (err) {
+  window.result = { ok: false, name: err.name, code: err.code, message: err.message, cause: String(err.cause) };
+}`;
+
+describe.skipIf(!available)('strict CSP page in Chromium', () => {
+  let browser: Browser;
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    assertBuilt();
+    const bundle = readFileSync(join(ROOT, 'dist/browser/e2e2.js'));
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const csp = url.searchParams.get('wasm') === '1' ? "script-src 'self' 'wasm-unsafe-eval'" : "script-src 'self'";
+      const js = { 'content-type': 'text/javascript' };
+      if (url.pathname === '/') res.writeHead(200, { 'content-type': 'text/html', 'content-security-policy': csp }).end(PAGE);
+      else if (url.pathname === '/main.js') res.writeHead(200, js).end(MAIN);
+      else if (url.pathname === '/e2e2.js') res.writeHead(200, js).end(bundle);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      timeout: 120_000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+  }, 150_000);
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  async function load(path: string): Promise<Record<string, unknown>> {
+    const page = await browser.newPage();
+    try {
+      await page.goto(base + path);
+      await page.waitForFunction(() => (window as { result?: unknown }).result !== undefined, undefined, { timeout: 60_000 });
+      return (await page.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result));
+    } finally {
+      await page.close();
+    }
+  }
+
+  it("script-src 'self': the first call throws WasmUnavailableError naming 'wasm-unsafe-eval'", async () => {
+    const r = await load('/');
+    expect(r.ok).toBe(false);
+    expect(r.name).toBe('WasmUnavailableError');
+    expect(r.code).toBe('ERR_WASM_UNAVAILABLE');
+    expect(r.message).toMatch(/'wasm-unsafe-eval'.*script-src/);
+    expect(r.cause).toMatch(/CompileError/);
+  }, 90_000);
+
+  it("script-src 'self' 'wasm-unsafe-eval': SHA-256 of \"abc\" (FIPS 180-2 B.1)", async () => {
+    const r = await load('/?wasm=1');
+    expect(r).toEqual({ ok: true, hex: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' });
+  }, 90_000);
+});
