@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertBuilt, ROOT } from './helpers/cli.js';
@@ -38,9 +38,13 @@ describe('package types', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('attw --pack: every export path resolves under node10, node16 and bundler', () => {
-    const run = spawnSync(process.execPath, [ATTW, tarball, '--format', 'json'], { encoding: 'utf8', timeout: 120_000 });
+    // The report goes to a file: attw exits before a large JSON report has drained into a pipe.
+    const out = join(dir, 'attw.json');
+    const fd = openSync(out, 'w');
+    const run = spawnSync(process.execPath, [ATTW, tarball, '--format', 'json'], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', timeout: 120_000 });
+    closeSync(fd);
     expect(run.error).toBeUndefined();
-    const report = JSON.parse(run.stdout) as { analysis: { entrypoints: Record<string, unknown> }; problems?: unknown };
+    const report = JSON.parse(readFileSync(out, 'utf8')) as { analysis: { entrypoints: Record<string, unknown> }; problems?: unknown };
     const problems = (report as unknown as { analysis: { problems: AttwProblem[] } }).analysis.problems;
     expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './browser', './channel', './crypto', './noise', './package.json', './server']);
     expect(problems).toEqual([{ kind: 'CJSResolvesToESM', entrypoint: './browser', resolutionKind: 'node16-cjs' }]);
