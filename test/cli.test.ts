@@ -1,6 +1,6 @@
 /** The `e2e2` command, built (dist/cli/e2e2.js), run as a user would. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +27,34 @@ function createKey(label: string): { id: string; token: string } {
 }
 
 describe('e2e2 help and errors', () => {
+  it('serve warns on stderr when it starts with no key store, and not when it has a valid key', async () => {
+    const waitFor = async (read: () => string, pattern: RegExp) => {
+      for (let i = 0; i < 200 && !pattern.test(read()); i++) await new Promise((r) => setTimeout(r, 50));
+      return read();
+    };
+    const missing = join(dir, 'no-such-store.json');
+    const bare = await startCli(['serve', '--port', '0', '--store', missing], /listening on (ws:\/\/\S+)/);
+    try {
+      expect(await waitFor(bare.stderr, /warning/)).toMatch(/warning: no key store at \S*no-such-store\.json: no client can connect until you run "e2e2 keys create/);
+    } finally {
+      await bare.stop();
+    }
+    createKey('warn-check');
+    const ready = await startCli(['serve', '--port', '0', '--store', store], /listening on (ws:\/\/\S+)/);
+    await ready.stop();
+    expect(ready.stderr()).not.toMatch(/warning/);
+  });
+
+  it('--version prints the version from package.json, from the built dist/cli', () => {
+    const { version } = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = runCli([flag]);
+      expect(result.status, flag).toBe(0);
+      expect(result.stdout).toBe(`${version}\n`);
+      expect(result.stderr).toBe('');
+    }
+  });
+
   it('--help on the command and on each subcommand', () => {
     const main = runCli(['--help']);
     expect(main.status).toBe(0);

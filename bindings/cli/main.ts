@@ -7,7 +7,9 @@ import { connectCommand, CONNECT_HELP } from './connect.js';
 import { demoCommand, DEMO_HELP } from './demo.js';
 import { keysCommand, KEYS_HELP } from './keys.js';
 import { serveCommand, SERVE_HELP } from './serve.js';
-import { CliError, errorLine, usage } from './util.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError, errorLine, packageRoot, usage } from './util.js';
 
 export const MAIN_HELP = `Usage: e2e2 <command> [options]
 
@@ -20,8 +22,13 @@ Commands:
   bench                     benchmarks: e2e2 vs wss:// (TLS 1.3) and ws://
   demo                      the whole flow on 127.0.0.1 (what npm start runs)
 
-Run "e2e2 <command> --help" for a command's options.
+Run "e2e2 <command> --help" for a command's options; "e2e2 --version" prints the version.
 `;
+
+/** The version in the package's own package.json (found from the built dist/cli as from the sources). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 export const HELP: Record<string, string> = { keys: KEYS_HELP, serve: SERVE_HELP, connect: CONNECT_HELP, bench: BENCH_HELP, demo: DEMO_HELP };
 
@@ -42,6 +49,10 @@ async function run(argv: string[]): Promise<number> {
     case 'help':
       out(MAIN_HELP);
       if (command === undefined) throw usage('missing command');
+      return 0;
+    case '-V':
+    case '--version':
+      out(packageVersion());
       return 0;
     case 'keys':
       keysCommand(args, out);

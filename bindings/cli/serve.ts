@@ -1,5 +1,6 @@
 /** `e2e2 serve`: an E2-E2 server (echo, or a TCP tunnel with --forward; --demo serves the browser demo). */
 import { BlockList, isIP, type AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { generateApiKey } from '../e2e2/api-key.js';
 import { openKeyStore, keyStoreResolver } from '../channel/keys.js';
 import { createServer, type E2E2Server, type ServerOptions } from '../channel/server.js';
@@ -155,6 +156,9 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   }
   server.on('channel', onChannel);
   server.on('error', (error, info) => log(`error${info.channel ? ` in channel ${short(info.channel.sessionId)}` : ''}: ${errorLine(error)}${error.cause instanceof Error ? ` (${errorLine(error.cause)})` : ''}`));
+  // A server nobody can connect to should say so (on stderr, where the log goes), not start silently.
+  if (!existsSync(store.path)) log(`warning: no key store at ${store.path}: no client can connect until you run "e2e2 keys create --store ${store.path}"${demoKey ? ' (the demo key still works)' : ''}`);
+  else if (!store.list().some((key) => !key.revoked)) log(`warning: the key store ${store.path} has no valid keys: no client can connect until you run "e2e2 keys create"${demoKey ? ' (the demo key still works)' : ''}`);
   out(`e2e2 serve: listening on ${server.url} (${forward ? `forwarding to ${forward.host}:${forward.port}` : 'echo'}; keys from ${store.path})`);
   if (demoKey) out(`demo page: http://${host.includes(':') ? `[${host}]` : host}:${server.port}/  (demo key ${demoKey.keyId})`);
   return server;
