@@ -129,6 +129,26 @@ describe('e2e2 keys', () => {
 });
 
 describe('e2e2 serve + connect', () => {
+  it('serve --context matches connect --context: same context connects, a different or missing one is refused', async () => {
+    const key = createKey('context');
+    const server = await startCli(['serve', '--port', '0', '--store', store, '--context', 'orders-v1'], /listening on (ws:\/\/\S+)/);
+    try {
+      const url = server.match[1]!;
+      const env = { E2E2_API_KEY: key.token };
+      const same = runCli(['connect', url, '--context', 'orders-v1'], { env, input: 'ctx\n' });
+      expect(same.stderr).toBe('');
+      expect(same.status).toBe(0);
+      expect(same.stdout).toBe('ctx\n');
+      for (const args of [['--context', 'orders-v2'], []]) {
+        const other = runCli(['connect', url, ...args], { env, input: 'ctx\n' });
+        expect(other.status, args.join(' ')).toBe(1);
+        expect(other.stdout).toBe('');
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('stdin goes through the channel and the echo comes back on stdout; a revoked key is refused', async () => {
     const key = createKey('connect');
     const server = await startCli(['serve', '--port', '0', '--store', store], /listening on (ws:\/\/\S+)/);

@@ -45,6 +45,7 @@ Options:
                            loopback --host only, not with --forward; the page and its key answer
                            only requests for this very origin (Host and Origin checked)
   --store PATH             key store file (default: $E2E2_KEY_STORE or ./e2e2-keys.json)
+  --context TEXT           application context (clients must use the same: connect --context; default empty)
   -h, --help               this help
 
 Limits (README "Limits"; defaults in brackets; MS = milliseconds, 0 = off where noted):
@@ -102,6 +103,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
       port: { type: 'string' },
       forward: { type: 'string' },
       demo: { type: 'boolean' },
+      context: { type: 'string' },
       ...Object.fromEntries(LIMIT_FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
     },
     false,
@@ -124,6 +126,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   const options: ServerOptions = {
     host,
     port,
+    ...(values.context === undefined ? {} : { context: values.context }),
     // The server only reads what a resolver returns (the handshake copies it), so the demo secret is handed out as is.
     keys: (keyId) => (demoKey && keyId === demoKey.keyId ? demoKey.secret : fromStore(keyId)),
     httpHandler: httpRoutes(
