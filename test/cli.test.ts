@@ -1,9 +1,10 @@
 /** The `e2e2` command, built (dist/cli/e2e2.js), run as a user would. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { assertBuilt, runCli, startCli } from './helpers/cli.js';
 import { rawPeer } from './helpers/channel.js';
 
@@ -27,6 +28,26 @@ function createKey(label: string): { id: string; token: string } {
 }
 
 describe('e2e2 help and errors', () => {
+  it('an installed package (no bench/, no dev dependencies) does not offer bench and says why', () => {
+    const installed = join(dir, 'installed', 'node_modules', 'e2e2');
+    cpSync(join(process.cwd(), 'dist'), join(installed, 'dist'), { recursive: true });
+    cpSync(join(process.cwd(), 'package.json'), join(installed, 'package.json'));
+    // Its runtime dependencies sit beside it, as npm would put them.
+    for (const dep of readdirSync(join(process.cwd(), 'node_modules'))) {
+      if (dep !== '.bin' && dep !== 'e2e2' && !dep.startsWith('.')) symlinkSync(join(process.cwd(), 'node_modules', dep), join(dir, 'installed', 'node_modules', dep));
+    }
+    const run = (args: string[]) => spawnSync(process.execPath, [join(installed, 'dist/cli/e2e2.js'), ...args], { cwd: dir, encoding: 'utf8' });
+    const help = run(['--help']);
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toContain('serve');
+    expect(help.stdout).not.toMatch(/^ {2}bench /m);
+    const bench = run(['bench']);
+    expect(bench.status).toBe(2);
+    expect(bench.stderr).toMatch(/^e2e2: e2e2 bench is not available in an installed package: it runs from a checkout/);
+    // In the checkout it is offered.
+    expect(runCli(['--help']).stdout).toMatch(/^ {2}bench /m);
+  });
+
   it('serve warns on stderr when it starts with no key store, and not when it has a valid key', async () => {
     const waitFor = async (read: () => string, pattern: RegExp) => {
       for (let i = 0; i < 200 && !pattern.test(read()); i++) await new Promise((r) => setTimeout(r, 50));

@@ -2,7 +2,7 @@
  * The `e2e2` command. Every failure prints one line (`e2e2: message [ERR_CODE]`) on stderr and
  * exits non-zero (2 for usage errors, 1 otherwise); `--help` works on every command.
  */
-import { benchCommand, BENCH_HELP } from './bench.js';
+import { benchAvailable, benchCommand, BENCH_HELP } from './bench.js';
 import { connectCommand, CONNECT_HELP } from './connect.js';
 import { demoCommand, DEMO_HELP } from './demo.js';
 import { keysCommand, KEYS_HELP } from './keys.js';
@@ -47,7 +47,8 @@ async function run(argv: string[]): Promise<number> {
     case '-h':
     case '--help':
     case 'help':
-      out(MAIN_HELP);
+      // An installed package has no bench/: do not offer a command that cannot run there.
+      out(benchAvailable() ? MAIN_HELP : MAIN_HELP.replace(/^ {2}bench .*\n/m, ''));
       if (command === undefined) throw usage('missing command');
       return 0;
     case '-V':
