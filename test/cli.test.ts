@@ -4,8 +4,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { assertBuilt, runCli, startCli } from './helpers/cli.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { assertBuilt, CLI, runCli, startCli } from './helpers/cli.js';
 import { rawPeer } from './helpers/channel.js';
 
 const TOKEN = /e2e2_[0-9a-f]{24}_[A-Za-z0-9_-]{43}/;
@@ -150,6 +150,20 @@ describe('e2e2 keys', () => {
 });
 
 describe('e2e2 serve + connect', () => {
+  it('a clean server shutdown (SIGTERM) with a channel open is logged as a shutdown, not a truncation', async () => {
+    const key = createKey('shutdown');
+    const server = await startCli(['serve', '--port', '0', '--store', store], /listening on (ws:\/\/\S+)/);
+    const client = spawn(process.execPath, [CLI, 'connect', server.match[1]!], { env: { ...process.env, E2E2_API_KEY: key.token } });
+    client.stdin.write('ping\n');
+    await new Promise<void>((resolve) => client.stdout.once('data', () => resolve()));
+    const clientExit = new Promise((resolve) => client.on('exit', resolve));
+    expect(await server.stop()).toBe(0);
+    await clientExit;
+    for (let i = 0; i < 100 && !/channel closed/.test(server.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(server.stderr()).toMatch(/channel closed key \S+ session \S+: 1001 server shutting down;/);
+    expect(server.stderr()).not.toMatch(/truncated/);
+  });
+
   it('serve --context matches connect --context: same context connects, a different or missing one is refused', async () => {
     const key = createKey('context');
     const server = await startCli(['serve', '--port', '0', '--store', store, '--context', 'orders-v1'], /listening on (ws:\/\/\S+)/);

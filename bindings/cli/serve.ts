@@ -123,6 +123,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   // --demo: one extra key that lives only in this process and is handed to the demo page.
   const demoKey = values.demo ? generateApiKey() : undefined;
   let server: E2E2Server | undefined;
+  let stopping = false;
   const options: ServerOptions = {
     host,
     port,
@@ -148,7 +149,8 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   const onChannel = (channel: Channel) => {
     log(`channel open   key ${channel.keyId} session ${short(channel.sessionId)}`);
     void channel.closed.then((info) =>
-      log(`channel closed key ${channel.keyId} session ${short(channel.sessionId)}: ${info.code}${info.error ? ` ${errorLine(info.error)}` : ''}; ${channel.bytesReceived} bytes in, ${channel.bytesSent} out`),
+      // Our own shutdown (SIGINT/SIGTERM) closes channels with 1001 before every peer's CLOSE record can arrive: not a truncation.
+      log(`channel closed key ${channel.keyId} session ${short(channel.sessionId)}: ${info.code}${stopping ? ' server shutting down' : info.error ? ` ${errorLine(info.error)}` : ''}; ${channel.bytesReceived} bytes in, ${channel.bytesSent} out`),
     );
   };
   server = await createServer({ ...options, allowHalfOpen: forward !== undefined, onChannel: channelHandler(forward ? forwardTo(forward) : echo, demoKey?.keyId) });
@@ -157,6 +159,11 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
     await server.close();
     throw new CliError(`--demo: --host ${host} is not a loopback address on this machine`, 2);
   }
+  const closeServer = server.close.bind(server);
+  server.close = () => {
+    stopping = true;
+    return closeServer();
+  };
   server.on('channel', onChannel);
   server.on('error', (error, info) => log(`error${info.channel ? ` in channel ${short(info.channel.sessionId)}` : ''}: ${errorLine(error)}${error.cause instanceof Error ? ` (${errorLine(error.cause)})` : ''}`));
   // A server nobody can connect to should say so (on stderr, where the log goes), not start silently.
