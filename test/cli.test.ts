@@ -1,10 +1,11 @@
 /** The `e2e2` command, built (dist/cli/e2e2.js), run as a user would. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { assertBuilt, runCli, startCli } from './helpers/cli.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { assertBuilt, CLI, runCli, startCli } from './helpers/cli.js';
 import { rawPeer } from './helpers/channel.js';
 
 const TOKEN = /e2e2_[0-9a-f]{24}_[A-Za-z0-9_-]{43}/;
@@ -27,6 +28,54 @@ function createKey(label: string): { id: string; token: string } {
 }
 
 describe('e2e2 help and errors', () => {
+  it('an installed package (no bench/, no dev dependencies) does not offer bench and says why', () => {
+    const installed = join(dir, 'installed', 'node_modules', 'e2e2');
+    cpSync(join(process.cwd(), 'dist'), join(installed, 'dist'), { recursive: true });
+    cpSync(join(process.cwd(), 'package.json'), join(installed, 'package.json'));
+    // Its runtime dependencies sit beside it, as npm would put them.
+    for (const dep of readdirSync(join(process.cwd(), 'node_modules'))) {
+      if (dep !== '.bin' && dep !== 'e2e2' && !dep.startsWith('.')) symlinkSync(join(process.cwd(), 'node_modules', dep), join(dir, 'installed', 'node_modules', dep));
+    }
+    const run = (args: string[]) => spawnSync(process.execPath, [join(installed, 'dist/cli/e2e2.js'), ...args], { cwd: dir, encoding: 'utf8' });
+    const help = run(['--help']);
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toContain('serve');
+    expect(help.stdout).not.toMatch(/^ {2}bench /m);
+    const bench = run(['bench']);
+    expect(bench.status).toBe(2);
+    expect(bench.stderr).toMatch(/^e2e2: e2e2 bench is not available in an installed package: it runs from a checkout/);
+    // In the checkout it is offered.
+    expect(runCli(['--help']).stdout).toMatch(/^ {2}bench /m);
+  });
+
+  it('serve warns on stderr when it starts with no key store, and not when it has a valid key', async () => {
+    const waitFor = async (read: () => string, pattern: RegExp) => {
+      for (let i = 0; i < 200 && !pattern.test(read()); i++) await new Promise((r) => setTimeout(r, 50));
+      return read();
+    };
+    const missing = join(dir, 'no-such-store.json');
+    const bare = await startCli(['serve', '--port', '0', '--store', missing], /listening on (ws:\/\/\S+)/);
+    try {
+      expect(await waitFor(bare.stderr, /warning/)).toMatch(/warning: no key store at \S*no-such-store\.json: no client can connect until you run "e2e2 keys create/);
+    } finally {
+      await bare.stop();
+    }
+    createKey('warn-check');
+    const ready = await startCli(['serve', '--port', '0', '--store', store], /listening on (ws:\/\/\S+)/);
+    await ready.stop();
+    expect(ready.stderr()).not.toMatch(/warning/);
+  });
+
+  it('--version prints the version from package.json, from the built dist/cli', () => {
+    const { version } = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = runCli([flag]);
+      expect(result.status, flag).toBe(0);
+      expect(result.stdout).toBe(`${version}\n`);
+      expect(result.stderr).toBe('');
+    }
+  });
+
   it('--help on the command and on each subcommand', () => {
     const main = runCli(['--help']);
     expect(main.status).toBe(0);
@@ -101,6 +150,40 @@ describe('e2e2 keys', () => {
 });
 
 describe('e2e2 serve + connect', () => {
+  it('a clean server shutdown (SIGTERM) with a channel open is logged as a shutdown, not a truncation', async () => {
+    const key = createKey('shutdown');
+    const server = await startCli(['serve', '--port', '0', '--store', store], /listening on (ws:\/\/\S+)/);
+    const client = spawn(process.execPath, [CLI, 'connect', server.match[1]!], { env: { ...process.env, E2E2_API_KEY: key.token } });
+    client.stdin.write('ping\n');
+    await new Promise<void>((resolve) => client.stdout.once('data', () => resolve()));
+    const clientExit = new Promise((resolve) => client.on('exit', resolve));
+    expect(await server.stop()).toBe(0);
+    await clientExit;
+    for (let i = 0; i < 100 && !/channel closed/.test(server.stderr()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(server.stderr()).toMatch(/channel closed key \S+ session \S+: 1001 server shutting down;/);
+    expect(server.stderr()).not.toMatch(/truncated/);
+  });
+
+  it('serve --context matches connect --context: same context connects, a different or missing one is refused', async () => {
+    const key = createKey('context');
+    const server = await startCli(['serve', '--port', '0', '--store', store, '--context', 'orders-v1'], /listening on (ws:\/\/\S+)/);
+    try {
+      const url = server.match[1]!;
+      const env = { E2E2_API_KEY: key.token };
+      const same = runCli(['connect', url, '--context', 'orders-v1'], { env, input: 'ctx\n' });
+      expect(same.stderr).toBe('');
+      expect(same.status).toBe(0);
+      expect(same.stdout).toBe('ctx\n');
+      for (const args of [['--context', 'orders-v2'], []]) {
+        const other = runCli(['connect', url, ...args], { env, input: 'ctx\n' });
+        expect(other.status, args.join(' ')).toBe(1);
+        expect(other.stdout).toBe('');
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('stdin goes through the channel and the echo comes back on stdout; a revoked key is refused', async () => {
     const key = createKey('connect');
     const server = await startCli(['serve', '--port', '0', '--store', store], /listening on (ws:\/\/\S+)/);

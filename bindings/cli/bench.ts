@@ -19,6 +19,12 @@ Options:
   -h, --help     this help
 `;
 
+/** The benchmarks need the repository's bench/ and dev dependencies, which an installed package does not ship. */
+export function benchAvailable(): boolean {
+  const root = packageRoot();
+  return existsSync(join(root, 'bench/index.ts')) && existsSync(join(root, 'node_modules/tsx/dist/loader.mjs'));
+}
+
 export async function benchCommand(args: string[], out: (line: string) => void): Promise<number | undefined> {
   const { values, positionals } = parse(args, { rounds: { type: 'string' }, time: { type: 'string' } });
   if (values.help) {
@@ -27,9 +33,8 @@ export async function benchCommand(args: string[], out: (line: string) => void):
   }
   const root = packageRoot();
   const entry = join(root, 'bench/index.ts');
-  const tsx = join(root, 'node_modules/tsx/dist/loader.mjs');
-  if (!existsSync(entry) || !existsSync(tsx)) {
-    throw new CliError('e2e2 bench runs from a checkout of the repository after npm install (it needs bench/ and the dev dependencies)');
+  if (!benchAvailable()) {
+    throw new CliError('e2e2 bench is not available in an installed package: it runs from a checkout of the repository after npm install (it needs bench/ and the dev dependencies)', 2);
   }
   const env = { ...process.env };
   if (values.rounds !== undefined) env.E2E2_BENCH_ROUNDS = values.rounds;

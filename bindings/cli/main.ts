@@ -2,12 +2,14 @@
  * The `e2e2` command. Every failure prints one line (`e2e2: message [ERR_CODE]`) on stderr and
  * exits non-zero (2 for usage errors, 1 otherwise); `--help` works on every command.
  */
-import { benchCommand, BENCH_HELP } from './bench.js';
+import { benchAvailable, benchCommand, BENCH_HELP } from './bench.js';
 import { connectCommand, CONNECT_HELP } from './connect.js';
 import { demoCommand, DEMO_HELP } from './demo.js';
 import { keysCommand, KEYS_HELP } from './keys.js';
 import { serveCommand, SERVE_HELP } from './serve.js';
-import { CliError, errorLine, usage } from './util.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError, errorLine, packageRoot, usage } from './util.js';
 
 export const MAIN_HELP = `Usage: e2e2 <command> [options]
 
@@ -20,8 +22,13 @@ Commands:
   bench                     benchmarks: e2e2 vs wss:// (TLS 1.3) and ws://
   demo                      the whole flow on 127.0.0.1 (what npm start runs)
 
-Run "e2e2 <command> --help" for a command's options.
+Run "e2e2 <command> --help" for a command's options; "e2e2 --version" prints the version.
 `;
+
+/** The version in the package's own package.json (found from the built dist/cli as from the sources). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 export const HELP: Record<string, string> = { keys: KEYS_HELP, serve: SERVE_HELP, connect: CONNECT_HELP, bench: BENCH_HELP, demo: DEMO_HELP };
 
@@ -40,8 +47,13 @@ async function run(argv: string[]): Promise<number> {
     case '-h':
     case '--help':
     case 'help':
-      out(MAIN_HELP);
+      // An installed package has no bench/: do not offer a command that cannot run there.
+      out(benchAvailable() ? MAIN_HELP : MAIN_HELP.replace(/^ {2}bench .*\n/m, ''));
       if (command === undefined) throw usage('missing command');
+      return 0;
+    case '-V':
+    case '--version':
+      out(packageVersion());
       return 0;
     case 'keys':
       keysCommand(args, out);

@@ -1,5 +1,6 @@
 /** `e2e2 serve`: an E2-E2 server (echo, or a TCP tunnel with --forward; --demo serves the browser demo). */
 import { BlockList, isIP, type AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { generateApiKey } from '../e2e2/api-key.js';
 import { openKeyStore, keyStoreResolver } from '../channel/keys.js';
 import { createServer, type E2E2Server, type ServerOptions } from '../channel/server.js';
@@ -44,6 +45,7 @@ Options:
                            loopback --host only, not with --forward; the page and its key answer
                            only requests for this very origin (Host and Origin checked)
   --store PATH             key store file (default: $E2E2_KEY_STORE or ./e2e2-keys.json)
+  --context TEXT           application context (clients must use the same: connect --context; default empty)
   -h, --help               this help
 
 Limits (README "Limits"; defaults in brackets; MS = milliseconds, 0 = off where noted):
@@ -101,6 +103,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
       port: { type: 'string' },
       forward: { type: 'string' },
       demo: { type: 'boolean' },
+      context: { type: 'string' },
       ...Object.fromEntries(LIMIT_FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
     },
     false,
@@ -120,9 +123,11 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   // --demo: one extra key that lives only in this process and is handed to the demo page.
   const demoKey = values.demo ? generateApiKey() : undefined;
   let server: E2E2Server | undefined;
+  let stopping = false;
   const options: ServerOptions = {
     host,
     port,
+    ...(values.context === undefined ? {} : { context: values.context }),
     // The server only reads what a resolver returns (the handshake copies it), so the demo secret is handed out as is.
     keys: (keyId) => (demoKey && keyId === demoKey.keyId ? demoKey.secret : fromStore(keyId)),
     httpHandler: httpRoutes(
@@ -144,7 +149,8 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   const onChannel = (channel: Channel) => {
     log(`channel open   key ${channel.keyId} session ${short(channel.sessionId)}`);
     void channel.closed.then((info) =>
-      log(`channel closed key ${channel.keyId} session ${short(channel.sessionId)}: ${info.code}${info.error ? ` ${errorLine(info.error)}` : ''}; ${channel.bytesReceived} bytes in, ${channel.bytesSent} out`),
+      // Our own shutdown (SIGINT/SIGTERM) closes channels with 1001 before every peer's CLOSE record can arrive: not a truncation.
+      log(`channel closed key ${channel.keyId} session ${short(channel.sessionId)}: ${info.code}${stopping ? ' server shutting down' : info.error ? ` ${errorLine(info.error)}` : ''}; ${channel.bytesReceived} bytes in, ${channel.bytesSent} out`),
     );
   };
   server = await createServer({ ...options, allowHalfOpen: forward !== undefined, onChannel: channelHandler(forward ? forwardTo(forward) : echo, demoKey?.keyId) });
@@ -153,8 +159,16 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
     await server.close();
     throw new CliError(`--demo: --host ${host} is not a loopback address on this machine`, 2);
   }
+  const closeServer = server.close.bind(server);
+  server.close = () => {
+    stopping = true;
+    return closeServer();
+  };
   server.on('channel', onChannel);
   server.on('error', (error, info) => log(`error${info.channel ? ` in channel ${short(info.channel.sessionId)}` : ''}: ${errorLine(error)}${error.cause instanceof Error ? ` (${errorLine(error.cause)})` : ''}`));
+  // A server nobody can connect to should say so (on stderr, where the log goes), not start silently.
+  if (!existsSync(store.path)) log(`warning: no key store at ${store.path}: no client can connect until you run "e2e2 keys create --store ${store.path}"${demoKey ? ' (the demo key still works)' : ''}`);
+  else if (!store.list().some((key) => !key.revoked)) log(`warning: the key store ${store.path} has no valid keys: no client can connect until you run "e2e2 keys create"${demoKey ? ' (the demo key still works)' : ''}`);
   out(`e2e2 serve: listening on ${server.url} (${forward ? `forwarding to ${forward.host}:${forward.port}` : 'echo'}; keys from ${store.path})`);
   if (demoKey) out(`demo page: http://${host.includes(':') ? `[${host}]` : host}:${server.port}/  (demo key ${demoKey.keyId})`);
   return server;
