@@ -599,3 +599,22 @@ describe('contract details', () => {
     await channel.close();
   });
 });
+
+describe('a connection that never opens', () => {
+  it('a refused connection is reported as such (ECONNREFUSED as the cause), not as a close during the handshake', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createTcpServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const key = generateApiKey();
+    const error = (await connect(`ws://127.0.0.1:${port}/`, { apiKey: key.token }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as E2E2Error & { closeCode: number; cause: { code?: string } };
+    expect(error.code).toBe('ERR_CONNECTION_CLOSED');
+    expect(error.message).toBe('the connection could not be opened (ECONNREFUSED)');
+    expect(error.closeCode).toBe(1006);
+    expect(error.cause.code).toBe('ECONNREFUSED');
+  });
+});

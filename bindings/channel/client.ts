@@ -15,7 +15,7 @@
 import { createClientHandshake, type ClientHandshakeOptions, type TraceEvent } from '../e2e2/handshake.js';
 import type { ApiKey } from '../e2e2/api-key.js';
 import type { ClientSession } from '../e2e2/session.js';
-import { ApplicationError, HandshakeTimeoutError, InvalidArgumentError, MalformedMessageError, MessageTooLargeError, isE2E2Error, type E2E2Error } from '../errors.js';
+import { ApplicationError, ConnectionClosedError, HandshakeTimeoutError, InvalidArgumentError, MalformedMessageError, MessageTooLargeError, isE2E2Error, type E2E2Error } from '../errors.js';
 import { Channel } from './channel.js';
 import { closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, channelSettings, integerOption, printError, type ChannelOptions } from './limits.js';
@@ -49,7 +49,7 @@ export interface ConnectOptions extends ChannelOptions {
 
 interface WhatwgEvents {
   readonly readyState: number;
-  addEventListener(type: string, listener: (event: { code?: number; reason?: string }) => void): void;
+  addEventListener(type: string, listener: (event: { code?: number; reason?: string; error?: unknown }) => void): void;
   removeEventListener(type: string, listener: (event: { code?: number; reason?: string }) => void): void;
   close(code?: number, reason?: string): void;
 }
@@ -128,7 +128,18 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
       }
     };
     const timer = setTimeout(() => fail(new HandshakeTimeoutError(`the handshake did not complete within ${handshakeTimeoutMs} ms`)), handshakeTimeoutMs);
-    const onEarlyClose = (event: { code?: number; reason?: string }) => settle(errorForClose(event.code ?? 1006, event.reason ?? '', 'handshake'));
+    // An 'error' before 'open' means the connection never opened (refused, reset, DNS, TLS): say so,
+    // with the transport's error as the cause, instead of a close "during the handshake".
+    let openError: unknown;
+    const onEarlyClose = (event: { code?: number; reason?: string }) => {
+      if (openError === undefined) {
+        settle(errorForClose(event.code ?? 1006, event.reason ?? '', 'handshake'));
+        return;
+      }
+      const errno = (openError as { code?: unknown } | null)?.code;
+      const detail = typeof errno === 'string' && /^[A-Z0-9_]{1,32}$/.test(errno) ? ` (${errno})` : '';
+      settle(new ConnectionClosedError(`the connection could not be opened${detail}`, { cause: openError, closeCode: event.code ?? 1006, closeReason: event.reason ?? '' }));
+    };
     const onMessage2 = (message2: Uint8Array) => {
       let session: ClientSession;
       try {
@@ -170,7 +181,9 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
     };
     ws.addEventListener('open', onOpen);
     ws.addEventListener('close', onEarlyClose);
-    // A refused or reset connection is reported by 'close' (1006); `ws` also needs an 'error' listener.
-    ws.addEventListener('error', () => {});
+    // A refused or reset connection is reported by 'close' (1006) after this 'error'; `ws` also needs an 'error' listener.
+    ws.addEventListener('error', (event: { error?: unknown }) => {
+      if (socket === undefined) openError ??= event.error ?? new Error('WebSocket error event');
+    });
   });
 }
