@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -78,5 +78,14 @@ describe('package exports', () => {
     expect(text).not.toMatch(/\bfrom\s+['"](node:|ws['"]|fs['"]|net['"])/);
     expect(text).not.toMatch(/\brequire\(/);
     expect(text).toMatch(/WASM_BASE64/);
+  });
+});
+
+describe('the Node that runs the tests', () => {
+  // The `node` devDependency (Node 24, for StrykerJS) links node_modules/.bin/node, which npm
+  // scripts would find first: `npm test` must run the suite on the Node that runs npm instead.
+  it.skipIf(process.env.npm_node_execpath === undefined)('is the one npm runs on, not node_modules/.bin/node', () => {
+    expect(realpathSync(process.execPath)).toBe(realpathSync(process.env.npm_node_execpath!));
+    expect(process.execPath).not.toContain('node_modules');
   });
 });

@@ -192,6 +192,18 @@ export class HandshakeState {
     return { secretKey, publicKey };
   }
 
+  /** The `psk` token (§9.2): MixKeyAndHash(psk) on the working copy, then the K2 observer sees ck. */
+  #mixPsk(work: SymmetricState): void {
+    work.mixKeyAndHash(this.#pskOrThrow());
+    if (this.#onKeyStage === undefined) return;
+    const ck = work.chainingKey;
+    try {
+      this.#onKeyStage('psk', ck);
+    } finally {
+      ck.fill(0);
+    }
+  }
+
   #pskOrThrow(): Uint8Array {
     if (this.#psk === undefined) throw new InvalidStateError('psk is not set: call setPsk() before the psk token');
     return this.#psk;
@@ -225,15 +237,7 @@ export class HandshakeState {
             this.#dhInto(work, e!, this.#re!, keyUnused);
             break;
           case 'psk':
-            work.mixKeyAndHash(this.#pskOrThrow());
-            if (this.#onKeyStage !== undefined) {
-              const ck = work.chainingKey;
-              try {
-                this.#onKeyStage('psk', ck);
-              } finally {
-                ck.fill(0);
-              }
-            }
+            this.#mixPsk(work);
             break;
           default:
             // compilePattern refuses e1/ekem1, so this is unreachable; never skip a token silently.
@@ -280,15 +284,7 @@ export class HandshakeState {
             this.#dhInto(work, this.#e!, re!, keyUnused);
             break;
           case 'psk':
-            work.mixKeyAndHash(this.#pskOrThrow());
-            if (this.#onKeyStage !== undefined) {
-              const ck = work.chainingKey;
-              try {
-                this.#onKeyStage('psk', ck);
-              } finally {
-                ck.fill(0);
-              }
-            }
+            this.#mixPsk(work);
             break;
           default:
             // compilePattern refuses e1/ekem1, so this is unreachable; never skip a token silently.
