@@ -10,18 +10,13 @@ import { AUTHENTICATION_FAILED_MESSAGE } from '../bindings/noise/failures.js';
 import * as oracle from './oracle/e2e2.js';
 import { expectCode, hexOf, utf8Of } from './oracle/harness.js';
 import { bytesFromSeed } from './helpers/random.js';
+import { handshakePair } from './helpers/handshake.js';
 
 const KEY = generateApiKey();
 const NOW = 1_800_000_000_000;
 const MINUTE = 60_000;
 
-async function pair(serverOptions: Partial<ServerHandshakeOptions> = {}) {
-  const c = createClientHandshake({ apiKey: KEY.token });
-  const s = createServerHandshake({ resolveKey: () => KEY.secret, ...serverOptions });
-  const { message2, session: server } = await s.respond(c.writeMessage1());
-  const client = c.readMessage2(message2);
-  return { client, server };
-}
+const pair = (serverOptions: Partial<ServerHandshakeOptions> = {}) => handshakePair(KEY, serverOptions);
 
 const GET = { method: 'GET', path: '/orders?page=2' };
 

@@ -16,8 +16,6 @@ import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import {
   buildSignatureBase,
   claimedEapiHttpSessionId,
-  createClientHandshake,
-  createServerHandshake,
   deriveEapi,
   generateApiKey,
   parseHttpSignatures,
@@ -28,6 +26,7 @@ import {
   type EapiHttpRequest,
   type VerifyEapiHttpOptions,
 } from '../bindings/index.js';
+import { handshakePair } from './helpers/handshake.js';
 import { Eapi, ReplayCache } from '../bindings/e2e2/eapi.js';
 import { sessionSnapshotForTestingOnly } from '../bindings/e2e2/session.js';
 import { AUTHENTICATION_FAILED_MESSAGE } from '../bindings/noise/failures.js';
@@ -96,10 +95,7 @@ const NOW = 1_800_000_000_000;
 const MINUTE = 60_000;
 
 async function pair() {
-  const c = createClientHandshake({ apiKey: KEY.token });
-  const s = createServerHandshake({ resolveKey: () => KEY.secret });
-  const { message2, session: server } = await s.respond(c.writeMessage1());
-  const client = c.readMessage2(message2);
+  const { client, server } = await handshakePair(KEY);
   const exporter = (sessionSnapshotForTestingOnly(server).exporter as Uint8Array).slice();
   return { client, server, exporter };
 }

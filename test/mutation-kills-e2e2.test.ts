@@ -12,19 +12,14 @@ import * as oracle from './oracle/e2e2.js';
 import * as noise from './oracle/noise.js';
 import { expectCode, expectCodeAsync, hexOf } from './oracle/harness.js';
 import { bytesFromSeed } from './helpers/random.js';
+import { handshakePair } from './helpers/handshake.js';
 
 const KEY = generateApiKey();
 const NOW = 1_800_000_000_000;
 const MINUTE = 60_000;
 const GET = { method: 'GET', path: '/a' };
 
-async function pair(serverOptions: Partial<ServerHandshakeOptions> = {}) {
-  const c = createClientHandshake({ apiKey: KEY.token });
-  const s = createServerHandshake({ resolveKey: () => KEY.secret, ...serverOptions });
-  const { message2, session: server } = await s.respond(c.writeMessage1());
-  const client = c.readMessage2(message2);
-  return { client, server };
-}
+const pair = (serverOptions: Partial<ServerHandshakeOptions> = {}) => handshakePair(KEY, serverOptions);
 
 function replayReason(fn: () => unknown): string {
   const error = expectCode(fn, 'ERR_EAPI_REPLAYED', 'EAPI request replayed');
