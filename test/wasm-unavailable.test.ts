@@ -37,21 +37,19 @@ try {
   return JSON.parse(out.trim().split('\n').pop()!) as Outcome;
 }
 
-const CSP_REFUSAL = `{
+/** A child-process prelude that makes every WASM compile throw the CompileError `message`, as a refusing runtime does. */
+function refusingWasm(message: string): string {
+  return `{
   const Real = WebAssembly;
-  const refuse = () => { throw new Real.CompileError("WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'unsafe-eval' is not an allowed source of script"); };
+  const refuse = () => { throw new Real.CompileError(${JSON.stringify(message)}); };
   globalThis.WebAssembly = { ...Object.fromEntries(Object.getOwnPropertyNames(Real).map((k) => [k, Real[k]])),
     Module: function Module() { refuse(); },
     compile: async () => refuse() };
 }`;
+}
 
-const WORKERD_REFUSAL = `{
-  const Real = WebAssembly;
-  const refuse = () => { throw new Real.CompileError('WebAssembly.Module(): Wasm code generation disallowed by embedder'); };
-  globalThis.WebAssembly = { ...Object.fromEntries(Object.getOwnPropertyNames(Real).map((k) => [k, Real[k]])),
-    Module: function Module() { refuse(); },
-    compile: async () => refuse() };
-}`;
+const CSP_REFUSAL = refusingWasm("WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'unsafe-eval' is not an allowed source of script");
+const WORKERD_REFUSAL = refusingWasm('WebAssembly.Module(): Wasm code generation disallowed by embedder');
 
 const NO_WASM = `delete globalThis.WebAssembly;`;
 
