@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { createHandshake } from '../bindings/noise/index.js';
 import { CipherState } from '../bindings/noise/cipher-state.js';
 import { HandshakeState } from '../bindings/noise/handshake-state.js';
+import { SymmetricState } from '../bindings/noise/symmetric-state.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import * as oracle from './oracle/noise.js';
 import { expectCode, hexOf } from './oracle/harness.js';
 import { bytesFromSeed } from './helpers/random.js';
@@ -209,5 +211,86 @@ describe('HandshakeState message edges', () => {
     h.fill(0);
     expect(hexOf(initiator.getHandshakeHash())).toBe(expected);
     expect(hexOf(responder.getHandshakeHash())).toBe(expected);
+  });
+});
+
+describe('CipherState errors: messages and causes', () => {
+  it('nonce exhaustion says why and what to do, for encrypt and decrypt (Noise §5.1)', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    c.setNonce(0xffff_ffff_ffff_ffffn);
+    const message = 'nonce exhausted: 2^64 - 1 messages were processed with this key (Noise §5.1); end the session';
+    expectCode(() => c.encryptWithAd(ad, plaintext), 'ERR_NONCE_EXHAUSTED', message);
+    expectCode(() => c.decryptWithAd(ad, new Uint8Array(16)), 'ERR_NONCE_EXHAUSTED', message);
+    expect(c.nonce).toBe(0xffff_ffff_ffff_ffffn);
+  });
+
+  it('a forged or short ciphertext: the uniform message, the caller’s label (default "ciphertext") and the AEAD error in the cause', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    const forged = oracle.ENCRYPT(key, 0n, ad, plaintext);
+    forged[0]! ^= 1;
+    const causeOf = (fn: () => unknown) => expectCode(fn, 'ERR_AUTHENTICATION_FAILED', 'authentication failed').cause as { reason: string; error: { code: string; cause: unknown } };
+    const tag = causeOf(() => c.decryptWithAd(ad, forged));
+    expect(tag.reason).toBe('ciphertext');
+    expect(tag.error.code).toBe('ERR_AUTHENTICATION_FAILED');
+    expect(tag.error.cause).toBe('tag mismatch');
+    const short = causeOf(() => c.decryptWithAd(ad, new Uint8Array(15), 'record'));
+    expect(short.reason).toBe('record');
+    expect(short.error.cause).toBe('ciphertext shorter than the tag');
+    expect(c.nonce).toBe(0n);
+  });
+
+  it('a caller error inside the AEAD (associated data that is not bytes) stays a caller error, not an authentication failure', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    expectCode(() => c.decryptWithAd('h' as never, oracle.ENCRYPT(key, 0n, ad, plaintext)), 'ERR_INVALID_ARGUMENT');
+    expect(c.nonce).toBe(0n);
+  });
+});
+
+describe('SymmetricState.initialize: the protocol name rule of Noise §5.2', () => {
+  const ascii = (s: string) => new TextEncoder().encode(s);
+
+  it('a name of at most 32 bytes is h itself, zero-padded; a longer one is hashed; the default is NNpsk2’s hash', () => {
+    const exact = 'Noise_NN_25519_ChaChaPoly_SHA256'; // exactly HASHLEN = 32 bytes
+    expect(exact.length).toBe(32);
+    expect(hexOf(SymmetricState.initialize(exact).handshakeHash)).toBe(hexOf(ascii(exact)));
+    expect(hexOf(SymmetricState.initialize(exact).chainingKey)).toBe(hexOf(ascii(exact)));
+    const padded = new Uint8Array(32);
+    padded.set(ascii('Noise_N'));
+    expect(hexOf(SymmetricState.initialize('Noise_N').handshakeHash)).toBe(hexOf(padded));
+    const longer = 'Noise_NNpsk0_25519_ChaChaPoly_SHA256';
+    expect(hexOf(SymmetricState.initialize(longer).handshakeHash)).toBe(hexOf(nobleSha256(ascii(longer))));
+    // The cached default and an explicit other name do not leak into each other, in either order.
+    expect(hexOf(SymmetricState.initialize().handshakeHash)).toBe(hexOf(nobleSha256(ascii(oracle.PROTOCOL_NAME))));
+    expect(hexOf(SymmetricState.initialize(longer).handshakeHash)).toBe(hexOf(nobleSha256(ascii(longer))));
+    expect(hexOf(SymmetricState.initialize(oracle.PROTOCOL_NAME).handshakeHash)).toBe(hexOf(nobleSha256(ascii(oracle.PROTOCOL_NAME))));
+  });
+
+  it('liveSecretsForTestingOnly lists ck alone while k is empty, then ck and k', () => {
+    const s = SymmetricState.initialize();
+    expect(s.liveSecretsForTestingOnly().length).toBe(1);
+    s.mixKey(key);
+    expect(s.liveSecretsForTestingOnly().length).toBe(2);
+    expect(s.liveSecretsForTestingOnly()[1]).toBe(s.cipher.liveKeyForTestingOnly());
+  });
+
+  it('clone and assign share no mutable state: h moves on independently, ck and k are copies', () => {
+    const a = SymmetricState.initialize();
+    a.mixKey(key);
+    const hA = hexOf(a.handshakeHash);
+    const ckA = hexOf(a.chainingKey);
+    const b = a.clone();
+    b.mixHash(plaintext);
+    expect(hexOf(a.handshakeHash)).toBe(hA);
+    expect(hexOf(b.handshakeHash)).toBe(hexOf(nobleSha256(oracle.cat(a.handshakeHash, plaintext))));
+    const c = SymmetricState.initialize();
+    c.assign(a);
+    a.mixHash(ad);
+    a.destroy();
+    expect(hexOf(c.handshakeHash)).toBe(hA);
+    expect(hexOf(c.chainingKey)).toBe(ckA);
+    expect(hexOf(c.cipher.keyForTestingOnly()!)).toBe(hexOf(b.cipher.keyForTestingOnly()!));
   });
 });
