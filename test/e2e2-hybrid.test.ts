@@ -156,3 +156,12 @@ describe('test/vectors/e2e2-v2-hybrid.json', () => {
     expect(hexOf(otherKem.k2)).not.toBe(v.k2); // only the KEM randomness changed
   });
 });
+
+describe('SPEC.md §13', () => {
+  it('prints the protocol name, the sizes and the committed vector values', () => {
+    const spec = readFileSync(new URL('../SPEC.md', import.meta.url), 'utf8');
+    for (const value of [NOISE_PROTOCOL_NAME_HYBRID, '1,260 bytes', '1,152 bytes', vector.message1.slice(0, 32), vector.message2.slice(0, 32), vector.k1, vector.kemOutput, vector.k2, vector.handshakeHash, vector.k3.exporter, vector.sessionId, vector.eapiRoot, '`ERR_PQ_REQUIRED`', '| 4010 |']) {
+      expect(spec, `SPEC.md is missing ${value.slice(0, 24)}`).toContain(value);
+    }
+  });
+});
