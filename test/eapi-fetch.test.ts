@@ -160,6 +160,11 @@ describe('createEapiFetch: options', () => {
       expectCode(() => createEapiFetch(source as ClientSession, options as { scope: string; lifetimeMs: number }), 'ERR_INVALID_ARGUMENT', message);
     }
     expect(typeof createEapiFetch(client, { ...ok, renewBeforeMs: 0 })).toBe('function');
+    const before = received.length;
+    for (const now of [() => NaN, () => 1.5, () => -1]) {
+      await expectCodeAsync(() => createEapiFetch(client, { ...ok, now })(`${base}/x`), 'ERR_INVALID_ARGUMENT', 'now() must return an integer number of ms since the Unix epoch');
+    }
+    expect(received.length).toBe(before);
   });
 });
 

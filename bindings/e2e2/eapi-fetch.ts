@@ -170,6 +170,7 @@ export function createEapiFetch(source: EapiSource, options: EapiFetchOptions): 
     if (body === null || body.byteLength === 0) headers.delete('content-digest'); // a stale digest of no body would fail verification
     const label = freeLabel(headers.get('signature-input'));
     const now = clock();
+    if (!Number.isSafeInteger(now) || now < 0) throw new InvalidArgumentError('now() must return an integer number of ms since the Unix epoch');
     const eapi = eapiAt(now);
     const signature = signEapiHttpRequest(
       eapi,
