@@ -18,7 +18,6 @@ import {
   generateApiKey,
   verifyEapiHttpRequest,
   type ClientSession,
-  type EapiHttpRequest,
   type EapiHttpSession,
   type ServerSession,
   type VerifiedEapiHttp,
@@ -30,6 +29,7 @@ import { connect } from '../bindings/channel-node.js';
 import { isE2E2Error } from '../bindings/errors.js';
 import { expectCodeAsync, expectCode } from './oracle/harness.js';
 import { handshakePair } from './helpers/handshake.js';
+import { eapiHttpRequestOf, readRequestBody } from './helpers/http-request.js';
 
 const KEY = generateApiKey();
 /** RFC 9530 Content-Digest, computed by node:crypto (independent of e2e2's SHA-256). */
@@ -58,15 +58,6 @@ interface Answer {
   received: { method: string; url: string; headers: IncomingMessage['headers']; body: string };
 }
 
-function readAll(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }
@@ -76,9 +67,9 @@ let clock: number | undefined; // the server's clock when set (rotation tests), 
 const replay = new ReplayCache(10_000);
 const received: Received[] = [];
 const verifier = createServer(async (req, res) => {
-  const body = await readAll(req);
+  const body = await readRequestBody(req);
   received.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-  const request: EapiHttpRequest = { method: req.method!, url: `http://${req.headers.host}${req.url}`, headers: req.headers, body: new Uint8Array(body) };
+  const request = eapiHttpRequestOf(req, body);
   const answer: Answer = { received: { method: req.method!, url: req.url!, headers: req.headers, body: body.toString('latin1') } };
   try {
     answer.verified = await verifyEapiHttpRequest(request, { lookupSession: (id) => sessions.get(id), replay, ...(clock === undefined ? {} : { now: clock }) });
@@ -94,7 +85,7 @@ const verifier = createServer(async (req, res) => {
 let tamper: ((body: Buffer) => Buffer) | undefined;
 let target = '';
 const proxy = createServer(async (req, res) => {
-  let body = await readAll(req);
+  let body = await readRequestBody(req);
   if (tamper) body = tamper(body);
   const headers = { ...req.headers };
   if (headers['content-length'] !== undefined) headers['content-length'] = String(body.length);
