@@ -275,6 +275,9 @@ describe('createEapiFetch: refused before anything is sent', () => {
     await expectCodeAsync(() => f('/orders'), 'ERR_INVALID_ARGUMENT', 'the request URL is relative and this runtime has no location to resolve it against: give an absolute URL');
     await expectCodeAsync(() => f(`${base}/x`, { method: 'GET', body: 'x' }), 'ERR_INVALID_ARGUMENT', /could not be built from input and init/);
     await expectCodeAsync(() => f(`${base}/x`, { mode: 'no-cors' }), 'ERR_INVALID_ARGUMENT', /no-cors/);
+    const used = new Request(`${base}/x`, { method: 'POST', body: 'read already' });
+    await used.text();
+    await expectCodeAsync(() => f(used), 'ERR_INVALID_ARGUMENT', /could not be built from input and init/);
     expect(received.length).toBe(before);
   });
 

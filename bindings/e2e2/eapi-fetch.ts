@@ -64,10 +64,9 @@ function integerIn(value: unknown, name: string, min: number, max: number): numb
 
 /** Resolve input/init as fetch does; a relative URL without a base (Node) is a typed error. */
 function resolveRequest(input: RequestInfo | URL, init: RequestInit | undefined): Request {
-  // new Request(request) takes the input's body: clone it so the caller's Request stays readable.
-  const source = input instanceof Request ? input.clone() : input;
   try {
-    return new Request(source, init);
+    // new Request(request) takes the input's body: clone it so the caller's Request stays readable.
+    return new Request(input instanceof Request ? input.clone() : input, init);
   } catch (error) {
     if (!(input instanceof Request) && typeof (globalThis as { location?: unknown }).location === 'undefined') {
       let absolute = true;
