@@ -23,10 +23,9 @@ import {
   type VerifiedEapiHttp,
 } from '../bindings/index.js';
 import { ReplayCache } from '../bindings/e2e2/eapi.js';
-import { sessionSnapshotForTestingOnly } from '../bindings/e2e2/session.js';
 import { createServer as createE2E2Server } from '../bindings/server.js';
 import { connect } from '../bindings/channel-node.js';
-import { isE2E2Error } from '../bindings/errors.js';
+import { isE2E2Error, type E2E2Error } from '../bindings/errors.js';
 import { expectCodeAsync, expectCode } from './oracle/harness.js';
 import { handshakePair } from './helpers/handshake.js';
 import { eapiHttpRequestOf, readRequestBody } from './helpers/http-request.js';
@@ -40,8 +39,7 @@ const MINUTE = 60_000;
 const sessions = new Map<string, EapiHttpSession>();
 async function pair(): Promise<{ client: ClientSession; server: ServerSession }> {
   const { client, server } = await handshakePair(KEY);
-  const exporter = (sessionSnapshotForTestingOnly(server).exporter as Uint8Array).slice();
-  sessions.set(server.sessionId, { exporter, keyId: KEY.keyId });
+  sessions.set(server.sessionId, { eapiRoot: server.exportEapiRoot(), keyId: KEY.keyId });
   return { client, server };
 }
 
@@ -415,3 +413,38 @@ async function resend(r: Received): Promise<Answer & { status: number }> {
   for (const [k, v] of Object.entries(r.headers)) if (typeof v === 'string' && !['connection', 'content-length', 'transfer-encoding', 'host'].includes(k)) headers[k] = v;
   return answer(await fetch(`http://${r.headers.host}${r.url}`, { method: r.method, headers, ...(r.body.length > 0 ? { body: new Uint8Array(r.body) } : {}) }));
 }
+
+describe('README "Signed fetch" Node example', () => {
+  it('runs as written (port 0 and this suite key instead of 8787 and the environment): 200, then a replay is refused', async () => {
+    const keys = (id: string) => (id === KEY.keyId ? KEY.secret : undefined);
+    const verifiedOnServer: VerifiedEapiHttp[] = [];
+    const server = await createE2E2Server({
+      keys, port: 0,
+      async httpHandler(req, res) {
+        const body = Buffer.concat(await req.toArray());
+        const request = { method: req.method!, url: `http://${req.headers.host}${req.url}`, headers: req.headers, body };
+        const verified = await server.verifyEapiHttp(request, { requiredScope: 'orders:write' }).catch((error: E2E2Error) => error);
+        if (!(verified instanceof Error)) verifiedOnServer.push(verified);
+        res.writeHead(verified instanceof Error ? 401 : 200).end(verified instanceof Error ? verified.code : 'ok');
+      },
+    });
+    try {
+      const channel = await connect(`ws://127.0.0.1:${server.port}/`, { apiKey: KEY.token });
+      const seen: Request[] = [];
+      const signedFetch = createEapiFetch(channel, { scope: 'orders:write', lifetimeMs: 60_000, fetch: (r) => (seen.push((r as Request).clone()), fetch(r)) });
+      const response = await signedFetch(`http://127.0.0.1:${server.port}/orders?dry-run=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ qty: 2 }),
+      });
+      expect([response.status, await response.text()]).toEqual([200, 'ok']);
+      expect(verifiedOnServer).toEqual([expect.objectContaining({ sessionId: channel.sessionId, index: 0, scope: 'orders:write' })]);
+      // The same signed request again: the server's replay store refuses it.
+      const again = await fetch(seen[0]!);
+      expect([again.status, await again.text()]).toEqual([401, 'ERR_EAPI_REPLAYED']);
+      await channel.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
