@@ -254,6 +254,15 @@ describe('createEapiFetch: requests verified by a node:http server', () => {
     await expectCodeAsync(() => f(`${base}/orders`, { headers: { 'Signature-Input': '((' } }), 'ERR_INVALID_ARGUMENT', /not a structured-field dictionary/);
   });
 
+  it('concurrent requests share one EAPI, each with its own nonce', async () => {
+    const { f } = await signed();
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => f(`${base}/c/${i}`, { method: 'POST', body: `n${i}` }).then(expectVerified)));
+    expect(new Set(answers.map((a) => a.verified.index))).toEqual(new Set([0]));
+    const nonces = answers.map((a) => /nonce="([^"]+)"/.exec(a.received.headers['signature-input'] as string)![1]);
+    expect(new Set(nonces).size).toBe(12);
+    expect(answers.map((a) => a.received.body).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `n${i}`).sort());
+  });
+
   it('sends through options.fetch, with the caller signal kept', async () => {
     const seen: Request[] = [];
     const { f } = await signed({ fetch: (input) => (seen.push(input as Request), fetch(input)) });
