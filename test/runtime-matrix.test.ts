@@ -12,6 +12,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import puppeteer from 'puppeteer-core';
 import { assertBuilt, ROOT } from './helpers/cli.js';
 import { CONFORMANCE, consumerDir, expectConformance, parseConformance, run, runtimeAvailable, startEchoServer, type ConformanceResult, type EchoServer } from './helpers/runtimes.js';
 
@@ -28,13 +30,42 @@ let dir: string;
 
 beforeAll(async () => {
   assertBuilt();
-  echo = await startEchoServer();
+  echo = await startEchoServer({ httpHandler: servePage });
   dir = consumerDir('matrix');
 });
 afterAll(async () => {
   await echo?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/**
+ * The Firefox page, served by the echo server itself (same origin as its WebSocket): /e2e2.js is
+ * the browser bundle (e2e2/browser, WASM embedded), /conformance.mjs the script.
+ */
+const PAGE = `<!doctype html><meta charset="utf-8"><title>e2e2 conformance</title>
+<script type="module">
+import * as e2e2 from '/e2e2.js';
+import { runConformance } from '/conformance.mjs';
+const q = new URLSearchParams(location.search);
+runConformance({ e2e2, connect: e2e2.connect, url: q.get('url'), apiKey: q.get('apiKey') })
+  .then((results) => { window.conformance = { runtime: navigator.userAgent, results }; },
+        (err) => { window.conformance = { runtime: navigator.userAgent, error: String(err) }; });
+</script>`;
+
+function servePage(request: IncomingMessage, response: ServerResponse): void {
+  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+  const files: Record<string, [string, () => string]> = {
+    '/': ['text/html', () => PAGE],
+    '/e2e2.js': ['text/javascript', () => readFileSync(join(ROOT, 'dist/browser/e2e2.js'), 'utf8')],
+    '/conformance.mjs': ['text/javascript', () => readFileSync(CONFORMANCE, 'utf8')],
+  };
+  const file = files[path];
+  if (!file) {
+    response.writeHead(404).end();
+    return;
+  }
+  response.writeHead(200, { 'content-type': file[0], 'cache-control': 'no-store' }).end(file[1]());
+}
 
 async function runScript(command: string, args: string[]): Promise<{ runtime: string; results: ConformanceResult[] }> {
   const r = await run(command, args, { cwd: dir, env: { E2E2_URL: echo.url, E2E2_API_KEY: echo.apiKey, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } });
@@ -66,4 +97,32 @@ describe('runtime matrix: the conformance script', () => {
     expect(runtime).toMatch(/^deno 2\./);
     expectConformance(results, { connect: true });
   }, 120_000);
+});
+
+describe.skipIf(!runtimeAvailable('Firefox', FIREFOX, 'apt-get install -y firefox-esr'))('runtime matrix: Firefox', () => {
+  it('Firefox ESR over WebDriver BiDi (puppeteer-core), e2e2/browser in a page', async () => {
+    const browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: FIREFOX,
+      headless: true,
+      protocolTimeout: 120_000,
+      timeout: 120_000,
+      extraPrefsFirefox: { 'network.proxy.type': 0, 'app.update.enabled': false, 'browser.shell.checkDefaultBrowser': false },
+    });
+    try {
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(String(e)));
+      const origin = echo.url.replace(/^ws:/, 'http:').replace(/\/e2e2$/, '');
+      await page.goto(`${origin}/?${new URLSearchParams({ url: echo.url, apiKey: echo.apiKey })}`);
+      await page.waitForFunction(() => (window as { conformance?: unknown }).conformance !== undefined, { timeout: 90_000 });
+      const report = (await page.evaluate(() => (window as unknown as { conformance: unknown }).conformance)) as { runtime: string; error?: string; results: ConformanceResult[] };
+      expect(report.error).toBeUndefined();
+      expect(pageErrors).toEqual([]);
+      expect(report.runtime).toMatch(/Firefox\/\d+/);
+      expectConformance(report.results, { connect: true });
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
 });
