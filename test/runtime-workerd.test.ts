@@ -9,12 +9,13 @@
  *   connect() from the worker to an e2e2 server started here) passes with no init call;
  * - the bundle that embeds the bytes is refused there with ERR_WASM_UNAVAILABLE, and
  *   initSync(the module imported from e2e2/wasm) fixes it;
- * - the worker really cannot compile WASM (so the passing run is not a lax runtime).
+ * - the worker really cannot compile WASM (so the passing run is not a lax runtime);
+ * - the README's Workers example, extracted from README.md, relays a request body over a channel.
  * Skipped with a printed reason only where the workerd binary is absent or cannot run here; under CI=true that fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -34,6 +35,15 @@ function workerdRuns(): boolean {
   return false;
 }
 const available = workerdRuns();
+
+/** The README's Workers example: the first js block of its "### Cloudflare Workers" section. */
+function readmeWorkerExample(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Cloudflare Workers'));
+  const block = /```js\n([\s\S]*?)```/.exec(section);
+  if (!block || !block[1]!.includes('export default')) throw new Error('README.md: no Workers example under "### Cloudflare Workers"');
+  return block[1]!;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -79,6 +89,7 @@ describe.skipIf(!available)('workerd (Cloudflare Workers runtime)', () => {
     echo = await startEchoServer();
     dir = consumerDir('workerd');
     copyFileSync(join(ROOT, 'test/conformance/worker.mjs'), join(dir, 'worker.mjs'));
+    writeFileSync(join(dir, 'readme-worker.mjs'), readmeWorkerExample());
     // As wrangler does: every .wasm import becomes a module of the worker, here one named e2e2.wasm.
     await build({
       entryPoints: [join(dir, 'worker.mjs')],
@@ -135,6 +146,13 @@ describe.skipIf(!available)('workerd (Cloudflare Workers runtime)', () => {
     const { runtime, results } = (await response.json()) as { runtime: string; results: ConformanceResult[] };
     expect(runtime).toMatch(/^workerd \(Cloudflare-Workers\)$/);
     expectConformance(results, { connect: true });
+  }, 60_000);
+
+  it("the README's Workers example, as written: the request body relayed over an e2e2 channel and echoed back", async () => {
+    const query = new URLSearchParams({ url: echo.url, apiKey: echo.apiKey });
+    const response = await fetch(`${base}/readme?${query}`, { method: 'POST', body: 'relayed through workerd' });
+    expect(response.status, log).toBe(200);
+    expect(await response.text()).toBe('relayed through workerd');
   }, 60_000);
 
   it('the bundle with embedded bytes: ERR_WASM_UNAVAILABLE naming the fix, then initSync(e2e2/wasm module) works', async () => {

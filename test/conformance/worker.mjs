@@ -6,12 +6,15 @@
  * - GET /embedded: the bundle that embeds the bytes (e2e2/browser) inside workerd: its first call
  *   is refused (ERR_WASM_UNAVAILABLE), then initSync(the imported module) makes it work.
  * - GET /compile: whether this worker may compile WASM itself (workerd refuses).
+ * - POST /readme?url=&apiKey=: the README's example Worker, with those as its env.
  */
 import * as e2e2 from 'e2e2';
 import { connect } from 'e2e2/channel';
 import * as embedded from 'e2e2/browser';
 import wasmModule from 'e2e2/wasm';
 import { runConformance } from './conformance.mjs';
+// The README's Workers example, extracted from README.md by the test (so the documentation cannot rot).
+import readmeWorker from './readme-worker.mjs';
 
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const describe = (err) => ({ name: err?.name, code: err?.code, message: String(err?.message ?? err), cause: err?.cause?.message });
@@ -38,6 +41,10 @@ export default {
       }
       embedded.initSync(wasmModule);
       return Response.json({ before, after: hex(embedded.sha256(abc)), isModule: wasmModule instanceof WebAssembly.Module });
+    }
+    if (url.pathname === '/readme') {
+      const env = { E2E2_URL: url.searchParams.get('url'), E2E2_API_KEY: url.searchParams.get('apiKey') };
+      return readmeWorker.fetch(request, env);
     }
     if (url.pathname === '/compile') {
       try {
