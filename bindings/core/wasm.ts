@@ -137,6 +137,8 @@ export function core(): Core {
  * time. Once an instance exists (from an earlier init or a first call), further calls do nothing.
  * Throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for anything but e2e2's module, and
  * WasmUnavailableError (ERR_WASM_UNAVAILABLE) when the runtime refuses to compile the bytes.
+ * The module is trusted like any loaded code: pass the `e2e2/wasm` of this same e2e2 version
+ * (the export check catches a wrong file, not an older build of e2e2's own module).
  */
 export function initSync(source: WasmModuleSource): void {
   const missing = noWebAssembly();
