@@ -93,7 +93,7 @@ describe('runtime matrix: the conformance script', () => {
   }, 120_000);
 
   it.skipIf(!runtimeAvailable('Deno', DENO, 'the `deno` devDependency: npm ci'))('Deno (the `deno` devDependency)', async () => {
-    const { runtime, results } = await runScript(DENO, ['run', '--allow-read', '--allow-env', '--allow-net=127.0.0.1', '--allow-sys', '--no-lock', 'run.mjs']);
+    const { runtime, results } = await runScript(DENO, ['run', '--node-modules-dir=manual', '--allow-read', '--allow-env', '--allow-net=127.0.0.1', '--allow-sys', '--no-lock', 'run.mjs']);
     expect(runtime).toMatch(/^deno 2\./);
     expectConformance(results, { connect: true });
   }, 120_000);
