@@ -6,7 +6,8 @@
  * - Bun and Deno (the `bun` and `deno` devDependencies, binaries from the npm registry),
  * - Firefox (Debian's firefox-esr, driven by puppeteer-core over WebDriver BiDi), loading
  *   `e2e2/browser` (dist/browser/e2e2.js) from a page served here.
- * Chromium is covered by test/browser.test.ts, workerd by test/runtime-workerd.test.ts.
+ * - Chromium (Debian's, driven by playwright-core as in test/browser.test.ts), the same page.
+ * workerd runs the same script in test/runtime-workerd.test.ts.
  * A runtime whose binary is absent is skipped with a printed reason, and fails under CI=true.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import puppeteer from 'puppeteer-core';
+import { chromium } from 'playwright-core';
 import { assertBuilt, ROOT } from './helpers/cli.js';
 import { CONFORMANCE, consumerDir, expectConformance, parseConformance, run, runtimeAvailable, startEchoServer, type ConformanceResult, type EchoServer } from './helpers/runtimes.js';
 
@@ -24,6 +26,7 @@ const NODE24 = join(ROOT, 'node_modules/node/bin/node');
 const BUN = join(ROOT, 'node_modules/bun/bin/bun.exe');
 const DENO = join(ROOT, 'node_modules/deno/deno');
 const FIREFOX = process.env.E2E2_FIREFOX ?? '/usr/bin/firefox-esr';
+const CHROMIUM = process.env.E2E2_CHROMIUM ?? '/usr/bin/chromium';
 
 let echo: EchoServer;
 let dir: string;
@@ -65,6 +68,19 @@ function servePage(request: IncomingMessage, response: ServerResponse): void {
     return;
   }
   response.writeHead(200, { 'content-type': file[0], 'cache-control': 'no-store' }).end(file[1]());
+}
+
+/** What the page leaves in window.conformance. */
+interface PageReport {
+  runtime: string;
+  error?: string;
+  results: ConformanceResult[];
+}
+
+/** The page's address on the echo server, with the server's WebSocket URL and API key for connect(). */
+function pageUrl(): string {
+  const origin = echo.url.replace(/^ws:/, 'http:').replace(/\/e2e2$/, '');
+  return `${origin}/?${new URLSearchParams({ url: echo.url, apiKey: echo.apiKey })}`;
 }
 
 async function runScript(command: string, args: string[]): Promise<{ runtime: string; results: ConformanceResult[] }> {
@@ -113,13 +129,36 @@ describe.skipIf(!runtimeAvailable('Firefox', FIREFOX, 'apt-get install -y firefo
       const page = await browser.newPage();
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(String(e)));
-      const origin = echo.url.replace(/^ws:/, 'http:').replace(/\/e2e2$/, '');
-      await page.goto(`${origin}/?${new URLSearchParams({ url: echo.url, apiKey: echo.apiKey })}`);
+      await page.goto(pageUrl());
       await page.waitForFunction(() => (window as { conformance?: unknown }).conformance !== undefined, { timeout: 90_000 });
-      const report = (await page.evaluate(() => (window as unknown as { conformance: unknown }).conformance)) as { runtime: string; error?: string; results: ConformanceResult[] };
+      const report = (await page.evaluate(() => (window as unknown as { conformance: unknown }).conformance)) as PageReport;
       expect(report.error).toBeUndefined();
       expect(pageErrors).toEqual([]);
       expect(report.runtime).toMatch(/Firefox\/\d+/);
+      expectConformance(report.results, { connect: true });
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
+});
+
+describe.skipIf(!runtimeAvailable('Chromium', CHROMIUM, 'apt-get install -y chromium'))('runtime matrix: Chromium', () => {
+  it('Chromium (playwright-core), e2e2/browser in a page', async () => {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      timeout: 120_000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    try {
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      await page.goto(pageUrl());
+      await page.waitForFunction(() => (window as { conformance?: unknown }).conformance !== undefined, undefined, { timeout: 90_000 });
+      const report = (await page.evaluate(() => (window as unknown as { conformance: unknown }).conformance)) as PageReport;
+      expect(report.error).toBeUndefined();
+      expect(pageErrors).toEqual([]);
+      expect(report.runtime).toMatch(/Chrome\/\d+/);
       expectConformance(report.results, { connect: true });
     } finally {
       await browser.close();
