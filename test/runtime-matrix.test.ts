@@ -83,6 +83,27 @@ function pageUrl(): string {
   return `${origin}/?${new URLSearchParams({ url: echo.url, apiKey: echo.apiKey })}`;
 }
 
+/** What puppeteer's and playwright's pages both offer. */
+interface BrowserPage {
+  goto(url: string): Promise<unknown>;
+  evaluate<T>(fn: () => T): Promise<T>;
+}
+
+/** Load the page, wait (polling, up to 90 s) for its report, and check it: no page error, the expected browser, every check passed. */
+async function expectConformanceInPage(page: BrowserPage, pageErrors: string[], userAgent: RegExp): Promise<void> {
+  await page.goto(pageUrl());
+  const deadline = Date.now() + 90_000;
+  let report: PageReport | undefined;
+  while ((report = await page.evaluate(() => (window as unknown as { conformance?: PageReport }).conformance)) === undefined) {
+    if (Date.now() > deadline) throw new Error(`the conformance page did not report within 90 s (page errors: ${pageErrors.join('; ')})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(report.error).toBeUndefined();
+  expect(pageErrors).toEqual([]);
+  expect(report.runtime).toMatch(userAgent);
+  expectConformance(report.results, { connect: true });
+}
+
 async function runScript(command: string, args: string[]): Promise<{ runtime: string; results: ConformanceResult[] }> {
   const r = await run(command, args, { cwd: dir, env: { E2E2_URL: echo.url, E2E2_API_KEY: echo.apiKey, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } });
   if (r.code !== 0) throw new Error(`${command} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
@@ -129,13 +150,7 @@ describe.skipIf(!runtimeAvailable('Firefox', FIREFOX, 'apt-get install -y firefo
       const page = await browser.newPage();
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(String(e)));
-      await page.goto(pageUrl());
-      await page.waitForFunction(() => (window as { conformance?: unknown }).conformance !== undefined, { timeout: 90_000 });
-      const report = (await page.evaluate(() => (window as unknown as { conformance: unknown }).conformance)) as PageReport;
-      expect(report.error).toBeUndefined();
-      expect(pageErrors).toEqual([]);
-      expect(report.runtime).toMatch(/Firefox\/\d+/);
-      expectConformance(report.results, { connect: true });
+      await expectConformanceInPage(page as unknown as BrowserPage, pageErrors, /Firefox\/\d+/);
     } finally {
       await browser.close();
     }
@@ -153,13 +168,7 @@ describe.skipIf(!runtimeAvailable('Chromium', CHROMIUM, 'apt-get install -y chro
       const page = await browser.newPage();
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(e.message));
-      await page.goto(pageUrl());
-      await page.waitForFunction(() => (window as { conformance?: unknown }).conformance !== undefined, undefined, { timeout: 90_000 });
-      const report = (await page.evaluate(() => (window as unknown as { conformance: unknown }).conformance)) as PageReport;
-      expect(report.error).toBeUndefined();
-      expect(pageErrors).toEqual([]);
-      expect(report.runtime).toMatch(/Chrome\/\d+/);
-      expectConformance(report.results, { connect: true });
+      await expectConformanceInPage(page as unknown as BrowserPage, pageErrors, /Chrome\/\d+/);
     } finally {
       await browser.close();
     }
