@@ -2,10 +2,10 @@
  * The runtime matrix: test/conformance/conformance.mjs (RFC vectors, handshake and records, EAPI,
  * connect() to a local e2e2 server started here in Node) in every runtime e2e2 supports, each
  * importing e2e2 through its public entry points as that runtime resolves them:
- * - Node 20 (the Node running the tests) and Node 24 (the `node` devDependency),
+ * - Node 20 (the Node that runs npm here) and Node 24 (the `node` devDependency),
  * - Bun and Deno (the `bun` and `deno` devDependencies, binaries from the npm registry),
  * - Firefox (Debian's firefox-esr, driven by puppeteer-core over WebDriver BiDi), loading
- *   `e2e2/browser` (dist/browser/e2e2.js) from a page served here.
+ *   `e2e2/browser` (dist/browser/e2e2.js) from a page served here,
  * - Chromium (Debian's, driven by playwright-core as in test/browser.test.ts), the same page.
  * workerd runs the same script in test/runtime-workerd.test.ts.
  * A runtime whose binary is absent is skipped with a printed reason, and fails under CI=true.
