@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Writable, type Duplex } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { channelDuplex } from '../bindings/channel/duplex.js';
 import { connect } from '../bindings/channel/node.js';
 import { createServer, type E2E2Server, type ServerOptions } from '../bindings/channel/server.js';
@@ -52,18 +52,22 @@ async function collectText(stream: AsyncIterable<Buffer>): Promise<string> {
   return text;
 }
 
-/** A sink server: each channel's bytes are hashed; at the client's CLOSE it answers "<sha256 hex> <bytes>". */
-function hashingHandler(channel: Channel): Promise<void> {
+/**
+ * A sink server: each channel's bytes are hashed; at the client's CLOSE record it answers
+ * "<sha256 hex> <bytes>" and ends. The loop reads with destroyOnReturn: false: an async iteration
+ * that ends destroys its stream by default, and under Node 20 that includes a Duplex whose
+ * writable side (our answer) is still to come.
+ */
+async function hashingHandler(channel: Channel): Promise<void> {
   const duplex = channelDuplex(channel);
-  return pipeline(duplex, async function* (chunks: AsyncIterable<Buffer>) {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of chunks) {
-      hash.update(chunk);
-      bytes += chunk.length;
-    }
-    yield `${hash.digest('hex')} ${bytes}`;
-  }, duplex);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of duplex.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  duplex.end(`${hash.digest('hex')} ${bytes}`);
+  await finished(duplex);
 }
 
 /** An echo server made of one pipeline: the Duplex into itself. */
@@ -189,9 +193,11 @@ describe('a slow consumer bounds memory', () => {
     let consumed = 0;
     let maxInFlight = 0;
     let maxReadable = 0;
+    let maxReceivedUnread = 0;
     const sample = () => {
       maxInFlight = Math.max(maxInFlight, progress.produced - consumed);
       maxReadable = Math.max(maxReadable, duplex.readableLength);
+      maxReceivedUnread = Math.max(maxReceivedUnread, channel.bytesReceived - consumed);
       maxBuffered = Math.max(maxBuffered, serverChannel?.bufferedAmount ?? 0);
     };
     const sampler = setInterval(sample, 20);
@@ -221,7 +227,7 @@ describe('a slow consumer bounds memory', () => {
     clearInterval(sampler);
     console.log(
       `slow Duplex consumer: ${(producedDuringStall / MB).toFixed(1)} MB produced during a 2 s stall of ${SLOW_TOTAL / MB} MB; ` +
-        `max in flight ${(maxInFlight / MB).toFixed(1)} MB, max readableLength ${maxReadable} B, max server bufferedAmount ${maxBuffered} B, ` +
+        `max in flight ${(maxInFlight / MB).toFixed(1)} MB, max readableLength ${maxReadable} B, max received and unread ${maxReceivedUnread} B, max server bufferedAmount ${maxBuffered} B, ` +
         `RSS +${((rssDuringStall - rssBefore) / MB).toFixed(1)} MB during the stall`,
     );
     expect(consumed).toBe(SLOW_TOTAL);
@@ -229,6 +235,8 @@ describe('a slow consumer bounds memory', () => {
     expect(maxInFlight).toBeLessThan(IN_FLIGHT_BOUND);
     // The readable side holds its high-water mark plus what `ws` had already parsed when it paused.
     expect(maxReadable).toBeLessThan(256 * 1024 + 8 * MAX_RECORD_DATA_BYTES);
+    // Received by our channel and not yet through the sink: that, plus the sink's 64 KiB.
+    expect(maxReceivedUnread).toBeLessThan(256 * 1024 + 64 * 1024 + 8 * MAX_RECORD_DATA_BYTES);
     // The sender's WebSocket holds at most its high-water mark plus one write (records of one chunk).
     expect(maxBuffered).toBeLessThan(DEFAULT_WRITABLE_HIGH_WATER_MARK_BYTES + 2 * CHUNK);
     expect(rssDuringStall - rssBefore).toBeLessThan(IN_FLIGHT_BOUND + 32 * MB);
@@ -424,12 +432,25 @@ describe('channel.webStreams(): WHATWG streams', () => {
 
   it('a slow WritableStream sink holds the producer back (bounded in flight), and every byte arrives', { timeout: BIG_TIMEOUT_MS }, async () => {
     const progress = { produced: 0, hash: createHash('sha256') };
-    const server = await serve((channel) => webSource(SLOW_TOTAL, progress).pipeTo(channel.webStreams().writable));
+    let serverChannel: Channel | undefined;
+    const server = await serve((channel) => {
+      serverChannel = channel;
+      return webSource(SLOW_TOTAL, progress).pipeTo(channel.webStreams().writable);
+    });
     const channel = await dial(urlOf(server), false);
     const hash = createHash('sha256');
     let consumed = 0;
     let writes = 0;
     let maxInFlight = 0;
+    let maxReceivedUnread = 0;
+    let maxBuffered = 0;
+    const sample = () => {
+      maxInFlight = Math.max(maxInFlight, progress.produced - consumed);
+      // Received by our channel but not yet through the sink: the readable's queue and the sink's.
+      maxReceivedUnread = Math.max(maxReceivedUnread, channel.bytesReceived - consumed);
+      maxBuffered = Math.max(maxBuffered, serverChannel?.bufferedAmount ?? 0);
+    };
+    const sampler = setInterval(sample, 20);
     let stalled = true;
     let releaseStall!: () => void;
     const stall = new Promise<void>((resolve) => (releaseStall = resolve));
@@ -440,7 +461,7 @@ describe('channel.webStreams(): WHATWG streams', () => {
             if (stalled) await stall;
             hash.update(chunk);
             consumed += chunk.length;
-            maxInFlight = Math.max(maxInFlight, progress.produced - consumed);
+            sample();
             if (++writes % 64 === 0) await sleep(5);
           },
         },
@@ -448,14 +469,25 @@ describe('channel.webStreams(): WHATWG streams', () => {
       ),
     );
     await sleep(2_000);
+    sample();
     const producedDuringStall = progress.produced;
+    const unreadDuringStall = channel.bytesReceived - consumed;
     stalled = false;
     releaseStall();
     await done;
-    console.log(`slow WritableStream sink: ${(producedDuringStall / MB).toFixed(1)} MB produced during a 2 s stall of ${SLOW_TOTAL / MB} MB; max in flight ${(maxInFlight / MB).toFixed(1)} MB`);
+    clearInterval(sampler);
+    console.log(
+      `slow WritableStream sink: ${(producedDuringStall / MB).toFixed(1)} MB produced during a 2 s stall of ${SLOW_TOTAL / MB} MB ` +
+        `(${unreadDuringStall} B received and unread); max in flight ${(maxInFlight / MB).toFixed(1)} MB, ` +
+        `max received and unread ${maxReceivedUnread} B, max server bufferedAmount ${maxBuffered} B`,
+    );
     expect(producedDuringStall).toBeGreaterThan(0);
     expect(producedDuringStall).toBeLessThan(IN_FLIGHT_BOUND);
     expect(maxInFlight).toBeLessThan(IN_FLIGHT_BOUND);
+    // The receiving side holds the readable's high-water mark, the sink's, and what `ws` had parsed when it paused.
+    expect(maxReceivedUnread).toBeLessThan(256 * 1024 + 64 * 1024 + 8 * MAX_RECORD_DATA_BYTES);
+    // The sending side: its channel's writableHighWaterMark plus one write.
+    expect(maxBuffered).toBeLessThan(DEFAULT_WRITABLE_HIGH_WATER_MARK_BYTES + 2 * CHUNK);
     expect(consumed).toBe(SLOW_TOTAL);
     expect(hash.digest('hex')).toBe(progress.hash.digest('hex'));
     expect((await channel.closed).error).toBeUndefined();
