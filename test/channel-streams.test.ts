@@ -8,7 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Writable, type Duplex } from 'node:stream';
@@ -256,6 +258,28 @@ function drain(duplex: Duplex): Promise<Buffer> {
 function waitEnd(duplex: Duplex): Promise<void> {
   return new Promise((resolve) => duplex.once('end', resolve));
 }
+
+describe('README "Streams", as written', () => {
+  it('an echo server of one pipeline(duplex, duplex); a file uploaded through pipeline() comes back byte for byte', { timeout: TIMEOUT_MS }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'e2e2-streams-'));
+    try {
+      const upload = join(dir, 'upload.bin');
+      const echo = join(dir, 'echo.bin');
+      writeFileSync(upload, randomBytes(3 * MB + 17));
+      const server = await createServer({
+        keys: keys.resolve, port: 0, host: '127.0.0.1', allowHalfOpen: true,
+        async onChannel(channel) { const duplex = channelDuplex(channel); await pipeline(duplex, duplex); },
+      });
+      servers.push(server);
+      const channel = await connect(urlOf(server), { apiKey: token });
+      await pipeline(createReadStream(upload), channelDuplex(channel), createWriteStream(echo));
+      expect(readFileSync(echo).equals(readFileSync(upload))).toBe(true);
+      expect((await channel.closed).error).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('channelDuplex(): half-close is the CLOSE record, both ways', () => {
   it('the client ends first: the server reads to the end, answers 1 MB afterwards, and both close cleanly (1000)', { timeout: TIMEOUT_MS }, async () => {
