@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -121,22 +121,29 @@ async function channelServer(options: Partial<ServerOptions> = {}) {
   };
 }
 
+/**
+ * pipeline() 100 MB into a new channel to `url` and read the answer; the answer must be the SHA-256
+ * and length of what was sent, and the channel must end cleanly. Load average in the log line.
+ */
+async function uploadThrough(url: string, label: string): Promise<void> {
+  const channel = await dial(url);
+  const total = 100 * MB;
+  const progress = { produced: 0, hash: createHash('sha256') };
+  const started = performance.now();
+  let answer = '';
+  await pipeline(source(total, progress), channelDuplex(channel), async (replies: AsyncIterable<Buffer>) => void (answer = await collectText(replies)));
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`100 MB through ${label}: ${seconds.toFixed(1)} s (${(total / MB / seconds).toFixed(0)} MB/s, load average ${loadavg()[0]!.toFixed(1)})`);
+  expect(answer).toBe(`${progress.hash.digest('hex')} ${total}`);
+  expect(channel.bytesSent).toBe(total);
+  const info = await channel.closed;
+  expect([info.code, info.error]).toEqual([1000, undefined]);
+}
+
 describe('channelDuplex(): pipeline() of 100 MB', () => {
   it('to a hashing server over a channel: the SHA-256 is equal at both ends', { timeout: BIG_TIMEOUT_MS }, async () => {
     const server = await serve(hashingHandler);
-    const channel = await dial(urlOf(server));
-    const total = 100 * MB;
-    const progress = { produced: 0, hash: createHash('sha256') };
-    const started = performance.now();
-    let answer = '';
-    await pipeline(source(total, progress), channelDuplex(channel), async (replies: AsyncIterable<Buffer>) => void (answer = await collectText(replies)));
-    const seconds = (performance.now() - started) / 1000;
-    console.log(`100 MB through channelDuplex(): ${seconds.toFixed(1)} s (${(total / MB / seconds).toFixed(0)} MB/s)`);
-    expect(answer).toBe(`${progress.hash.digest('hex')} ${total}`);
-    expect(channel.bytesSent).toBe(total);
-    const info = await channel.closed;
-    expect(info.error).toBeUndefined();
-    expect(info.code).toBe(1000);
+    await uploadThrough(urlOf(server), 'channelDuplex()');
   });
 
   it('through a tunnel (createForwardServer) to a TCP service: the SHA-256 is equal at both ends', { timeout: BIG_TIMEOUT_MS }, async () => {
@@ -154,16 +161,7 @@ describe('channelDuplex(): pipeline() of 100 MB', () => {
     await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
     const forward = await createForwardServer({ host: '127.0.0.1', port: (service.address() as AddressInfo).port }, { keys: keys.resolve, host: '127.0.0.1', port: 0 });
     try {
-      const channel = await dial(urlOf(forward));
-      const total = 100 * MB;
-      const progress = { produced: 0, hash: createHash('sha256') };
-      const started = performance.now();
-      let answer = '';
-      await pipeline(source(total, progress), channelDuplex(channel), async (replies: AsyncIterable<Buffer>) => void (answer = await collectText(replies)));
-      const seconds = (performance.now() - started) / 1000;
-      console.log(`100 MB through channelDuplex() and a tunnel: ${seconds.toFixed(1)} s (${(total / MB / seconds).toFixed(0)} MB/s)`);
-      expect(answer).toBe(`${progress.hash.digest('hex')} ${total}`);
-      expect((await channel.closed).error).toBeUndefined();
+      await uploadThrough(urlOf(forward), 'channelDuplex() and a tunnel');
     } finally {
       await forward.close();
       await new Promise<void>((resolve) => service.close(() => resolve()));
@@ -282,49 +280,29 @@ describe('README "Streams", as written', () => {
 });
 
 describe('channelDuplex(): half-close is the CLOSE record, both ways', () => {
-  it('the client ends first: the server reads to the end, answers 1 MB afterwards, and both close cleanly (1000)', { timeout: TIMEOUT_MS }, async () => {
+  /** The side that ends first sends a little and its CLOSE record; the other reads to its end, then answers 1 MB and ends. */
+  it.each(['client', 'server'] as const)('the %s ends first: the other side reads to the end, still sends 1 MB after it, and both close cleanly (1000)', { timeout: TIMEOUT_MS }, async (first) => {
     const { server, next } = await channelServer();
     const client = await dial(urlOf(server));
     const peer = await next();
-    const clientDuplex = channelDuplex(client);
-    const serverDuplex = channelDuplex(peer);
+    const [firstChannel, secondChannel] = first === 'client' ? [client, peer] : [peer, client];
+    const firstDuplex = channelDuplex(firstChannel);
+    const secondDuplex = channelDuplex(secondChannel);
     const request = randomBytes(200_000);
-    const response = randomBytes(MB);
-    const serverRead: Buffer[] = [];
-    serverDuplex.on('data', (d: Buffer) => serverRead.push(d));
-    const clientResult = drain(clientDuplex);
-    clientDuplex.end(request);
-    await waitEnd(serverDuplex);
-    // Our direction is still open after the client's CLOSE record.
-    expect(Buffer.concat(serverRead).equals(request)).toBe(true);
-    expect(peer.writable).toBe(true);
-    expect(client.writable).toBe(false);
-    serverDuplex.end(response);
-    expect((await clientResult).equals(response)).toBe(true);
-    const [c, s] = await Promise.all([client.closed, peer.closed]);
-    expect([c.code, c.error, s.code, s.error]).toEqual([1000, undefined, 1000, undefined]);
-    expect(c.initiator).toBe('local');
-  });
-
-  it('the server ends first: the client reads the end, keeps writing 1 MB, and both close cleanly (1000)', { timeout: TIMEOUT_MS }, async () => {
-    const { server, next } = await channelServer();
-    const client = await dial(urlOf(server));
-    const peer = await next();
-    const clientDuplex = channelDuplex(client);
-    const serverDuplex = channelDuplex(peer);
-    const serverResult = drain(serverDuplex);
-    serverDuplex.end('hello, then nothing more');
-    const clientRead: Buffer[] = [];
-    clientDuplex.on('data', (d: Buffer) => clientRead.push(d));
-    await waitEnd(clientDuplex);
-    expect(Buffer.concat(clientRead).toString()).toBe('hello, then nothing more');
-    expect(client.writable).toBe(true);
-    const upload = randomBytes(MB);
-    clientDuplex.end(upload);
-    expect((await serverResult).equals(upload)).toBe(true);
-    const [c, s] = await Promise.all([client.closed, peer.closed]);
-    expect([c.code, c.error, s.code, s.error]).toEqual([1000, undefined, 1000, undefined]);
-    expect(c.initiator).toBe('remote');
+    const answer = randomBytes(MB);
+    const secondRead: Buffer[] = [];
+    secondDuplex.on('data', (d: Buffer) => secondRead.push(d));
+    const firstResult = drain(firstDuplex);
+    firstDuplex.end(request);
+    await waitEnd(secondDuplex);
+    expect(Buffer.concat(secondRead).equals(request)).toBe(true);
+    // The second direction is still open after the first side's CLOSE record.
+    expect(firstChannel.writable).toBe(false);
+    expect(secondChannel.writable).toBe(true);
+    secondDuplex.end(answer);
+    expect((await firstResult).equals(answer)).toBe(true);
+    const [f, s] = await Promise.all([firstChannel.closed, secondChannel.closed]);
+    expect([f.code, f.error, f.initiator, s.code, s.error, s.initiator]).toEqual([1000, undefined, 'local', 1000, undefined, 'remote']);
   });
 
   it('without allowHalfOpen the peer CLOSE ends our side too, like a Duplex with allowHalfOpen: false', { timeout: TIMEOUT_MS }, async () => {
