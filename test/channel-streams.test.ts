@@ -554,6 +554,26 @@ describe('channel.webStreams(): WHATWG streams', () => {
   });
 });
 
+describe('channel.webStreams(): caller errors are typed', () => {
+  it('a bad high-water mark is ERR_INVALID_ARGUMENT (and claims nothing); a chunk that is not a Uint8Array errors the writable and ends the channel (1011)', { timeout: TIMEOUT_MS }, async () => {
+    const { server, next } = await channelServer();
+    const client = await dial(urlOf(server));
+    const peer = await next();
+    expect(() => client.webStreams({ readableHighWaterMark: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: `readableHighWaterMark must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}` }),
+    );
+    expect(() => client.webStreams({ writableHighWaterMark: 1.5 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    const writer = client.webStreams().writable.getWriter();
+    await expect(writer.write('text' as unknown as Uint8Array)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      message: 'the writable stream takes Uint8Array chunks',
+    });
+    const [local, remote] = await Promise.all([client.closed, peer.closed]);
+    expect([local.code, local.error?.code]).toEqual([1011, 'ERR_INVALID_ARGUMENT']);
+    expect(remote.error?.code).toBe('ERR_CONNECTION_CLOSED');
+  });
+});
+
 describe('the browser build has no node:stream', () => {
   it('dist/browser/e2e2.js carries webStreams() and not channelDuplex() or node:stream', () => {
     const bundle = 'dist/browser/e2e2.js';

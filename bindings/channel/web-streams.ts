@@ -20,10 +20,8 @@
  */
 import { ApplicationError, ConnectionClosedError, InvalidArgumentError, isE2E2Error, type E2E2Error } from '../errors.js';
 import type { Channel, CloseInfo } from './channel.js';
+import { DEFAULT_WEB_STREAM_HIGH_WATER_MARK_BYTES, integerOption } from './limits.js';
 import { claimChannelReader } from './stream-claim.js';
-
-/** Default queue sizes of the web streams, bytes. */
-export const DEFAULT_WEB_STREAM_HIGH_WATER_MARK_BYTES = 64 * 1024;
 
 export interface WebStreamsOptions {
   /** Bytes the readable's queue holds before the channel is paused. Default 65,536. */
@@ -38,12 +36,6 @@ export interface ChannelWebStreams {
   readonly writable: WritableStream<Uint8Array>;
 }
 
-function highWaterMark(value: number | undefined, name: string): number {
-  if (value === undefined) return DEFAULT_WEB_STREAM_HIGH_WATER_MARK_BYTES;
-  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return value;
-}
-
 /** The error a cancel() or abort() ends the channel with. */
 function abortError(reason: unknown, what: string): E2E2Error {
   return isE2E2Error(reason) ? reason : new ApplicationError(`the channel's ${what}`, { cause: reason });
@@ -51,8 +43,8 @@ function abortError(reason: unknown, what: string): E2E2Error {
 
 /** @internal Build the pair; `Channel.webStreams()` is the public way in. */
 export function channelWebStreams(channel: Channel, options: WebStreamsOptions = {}): ChannelWebStreams {
-  const readableHighWaterMark = highWaterMark(options.readableHighWaterMark, 'readableHighWaterMark');
-  const writableHighWaterMark = highWaterMark(options.writableHighWaterMark, 'writableHighWaterMark');
+  const readableHighWaterMark = integerOption(options.readableHighWaterMark, DEFAULT_WEB_STREAM_HIGH_WATER_MARK_BYTES, 'readableHighWaterMark');
+  const writableHighWaterMark = integerOption(options.writableHighWaterMark, DEFAULT_WEB_STREAM_HIGH_WATER_MARK_BYTES, 'writableHighWaterMark');
   claimChannelReader(channel, 'webStreams()');
 
   let closeInfo: CloseInfo | undefined;
@@ -116,7 +108,12 @@ export function channelWebStreams(channel: Channel, options: WebStreamsOptions =
     {
       write(chunk) {
         if (closeInfo?.error) throw closeInfo.error;
-        if (!(chunk instanceof Uint8Array)) throw new InvalidArgumentError('the writable stream takes Uint8Array chunks');
+        if (!(chunk instanceof Uint8Array)) {
+          // The stream is errored from here on and nothing could end the channel: end it now (1011).
+          const error = new InvalidArgumentError('the writable stream takes Uint8Array chunks');
+          void channel.destroy(error);
+          throw error;
+        }
         if (channel.write(chunk)) return;
         return new Promise<void>((resolve, reject) => (waiting = { resolve, reject }));
       },
@@ -130,7 +127,9 @@ export function channelWebStreams(channel: Channel, options: WebStreamsOptions =
         return channel.destroy(abortError(reason, 'writable stream was aborted')).then(() => undefined);
       },
     },
-    new ByteLengthQueuingStrategy({ highWaterMark: writableHighWaterMark }),
+    // ByteLengthQueuingStrategy's sizing, except that a chunk without a byteLength reaches write()
+    // and gets ERR_INVALID_ARGUMENT there, instead of the strategy's untyped RangeError.
+    { highWaterMark: writableHighWaterMark, size: (chunk: unknown) => (ArrayBuffer.isView(chunk) ? chunk.byteLength : 0) },
   );
   return { readable, writable };
 }
