@@ -28,6 +28,7 @@ import { ConnectionClosedError } from '../errors.js';
 import type { Channel, CloseInfo } from './channel.js';
 import { claimChannelReader } from './stream-claim.js';
 
+/** Options of `channelDuplex()`: the sizes of the Duplex's own buffers (the channel keeps its high-water marks). */
 export interface ChannelDuplexOptions {
   /** Bytes buffered on the readable side before the channel is paused. Default: Node's (16 KiB). */
   readableHighWaterMark?: number;

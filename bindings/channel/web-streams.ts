@@ -23,6 +23,7 @@ import type { Channel, CloseInfo } from './channel.js';
 import { DEFAULT_WEB_STREAM_HIGH_WATER_MARK_BYTES, integerOption } from './limits.js';
 import { claimChannelReader } from './stream-claim.js';
 
+/** Options of `channel.webStreams()`: the queue sizes of the two streams, bytes. */
 export interface WebStreamsOptions {
   /** Bytes the readable's queue holds before the channel is paused. Default 65,536. */
   readableHighWaterMark?: number;
