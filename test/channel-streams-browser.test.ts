@@ -5,19 +5,14 @@
  * pipeThrough() the echo with the SHA-256 equal, then readable.cancel() closing with 4011.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from './helpers/browser.js';
 import { assertBuilt, startCli } from './helpers/cli.js';
 
-const CHROMIUM = process.env.E2E2_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  // CI installs it (.ci/run); elsewhere say why the suite is skipped.
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-  console.warn(`[channel-streams-browser] skipping: ${CHROMIUM} not found (apt-get install -y chromium)`);
-}
+const available = chromiumAvailable('channel-streams-browser');
 
 interface PageResult {
   sent: string;
@@ -92,11 +87,8 @@ describe.skipIf(!available)('channel.webStreams() in Chromium', () => {
   beforeAll(async () => {
     assertBuilt();
     dir = mkdtempSync(join(tmpdir(), 'e2e2-streams-browser-'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
-  });
+    browser = await launchChromium();
+  }, 400_000); // launchChromium(): up to three attempts of two minutes each on a loaded machine
   afterAll(async () => {
     await browser?.close();
     rmSync(dir, { recursive: true, force: true });
