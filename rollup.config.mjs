@@ -14,6 +14,7 @@ const entries = {
   channel: 'bindings/channel-browser.ts',
   'channel-node': 'bindings/channel-node.ts',
   server: 'bindings/server.ts',
+  net: 'bindings/net.ts',
 };
 
 const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws'];

@@ -18,6 +18,7 @@ const expectedExports: Record<string, string> = {
   'e2e2/noise': 'createHandshake',
   'e2e2/channel': 'connect',
   'e2e2/server': 'createServer',
+  'e2e2/net': 'connect',
 };
 
 function runNode(args: string[]): string {
@@ -26,7 +27,7 @@ function runNode(args: string[]): string {
 
 describe('package exports', () => {
   it('lists exactly the subpaths tested here (plus ./browser, ./wasm and ./package.json)', () => {
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './channel', './crypto', './noise', './package.json', './server', './wasm']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './channel', './crypto', './net', './noise', './package.json', './server', './wasm']);
   });
 
   it('./wasm is dist/e2e2.wasm, the very module the other bundles embed as base64', () => {

@@ -12,11 +12,11 @@
  * The key confirmation is the client's first record (README "Channel"): the server hands the
  * channel to its application only after it authenticates, and does not deliver it as a message.
  */
-import { createClientHandshake, type ClientHandshakeOptions, type TraceEvent } from '../e2e2/handshake.js';
+import { createClientHandshake, type ClientHandshake, type ClientHandshakeOptions, type TraceEvent } from '../e2e2/handshake.js';
 import type { ApiKey } from '../e2e2/api-key.js';
 import type { ClientSession } from '../e2e2/session.js';
 import { ApplicationError, ConnectionClosedError, HandshakeTimeoutError, InvalidArgumentError, MalformedMessageError, MessageTooLargeError, isE2E2Error, type E2E2Error } from '../errors.js';
-import { Channel } from './channel.js';
+import { Channel, type ChannelSettings } from './channel.js';
 import { closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, channelSettings, integerOption, printError, type ChannelOptions } from './limits.js';
 import { adaptSocket, type MessageSocket } from './socket.js';
@@ -66,35 +66,114 @@ export function connect(url: string | URL, options: ConnectOptions): Promise<Cha
   return connectWith((target) => new Ctor(target), url, options);
 }
 
+/** @internal Checked options of connect() (WebSocket or TCP): the handshake, the channel settings, the timeout. */
+export function clientSetup(options: ConnectOptions): { handshake: ClientHandshake; settings: ChannelSettings; handshakeTimeoutMs: number } {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object with an apiKey');
+  const handshakeTimeoutMs = integerOption(options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new InvalidArgumentError('onError must be a function');
+  const settings = channelSettings(options, { maxAgeMs: 0, reportError: options.onError ?? printError('e2e2 channel') });
+  const handshakeOptions: ClientHandshakeOptions = { apiKey: options.apiKey };
+  if (options.context !== undefined) handshakeOptions.context = options.context;
+  if (options.rekeyAfterRecords !== undefined) handshakeOptions.rekeyAfterRecords = options.rekeyAfterRecords;
+  if (options.postQuantum !== undefined) handshakeOptions.postQuantum = options.postQuantum;
+  if (options.trace) handshakeOptions.trace = options.trace;
+  // Parses and validates the API key before any network activity (ERR_INVALID_API_KEY).
+  return { handshake: createClientHandshake(handshakeOptions), settings, handshakeTimeoutMs };
+}
+
 /** @internal connect() over any WebSocket factory (the Node entry passes one built on `ws`). */
 export async function connectWith(factory: WebSocketFactory, url: string | URL, options: ConnectOptions): Promise<Channel> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object with an apiKey');
   const target = String(url);
   if (!/^wss?:\/\//i.test(target)) throw new InvalidArgumentError('url must start with ws:// or wss://');
-  const handshakeTimeoutMs = integerOption(options.handshakeTimeoutMs, DEFAULT_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs');
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw new InvalidArgumentError('onError must be a function');
-  const settings = channelSettings(options, { maxAgeMs: 0, reportError: options.onError ?? printError('e2e2 channel') });
+  const { handshake, settings, handshakeTimeoutMs } = clientSetup(options);
   const trace = options.trace;
-  const handshakeOptions: ClientHandshakeOptions = { apiKey: options.apiKey };
-  if (options.context !== undefined) handshakeOptions.context = options.context;
-  if (options.rekeyAfterRecords !== undefined) handshakeOptions.rekeyAfterRecords = options.rekeyAfterRecords;
-  if (options.postQuantum !== undefined) handshakeOptions.postQuantum = options.postQuantum;
-  if (trace) handshakeOptions.trace = trace;
-  // Parses and validates the API key before any network activity (ERR_INVALID_API_KEY).
-  const handshake = createClientHandshake(handshakeOptions);
+  const startedAt = Date.now();
   const ws = factory(target, settings.maxMessageBytes) as WhatwgEvents;
 
   return new Promise<Channel>((resolve, reject) => {
     let settled = false;
-    let socket: MessageSocket | undefined;
-    /** A frame error the WebSocket layer found (it closes by itself): the reason to report. */
-    let protocolError: E2E2Error | undefined;
-    const settle = (error: unknown, channel?: Channel) => {
+    const settle = (error: unknown) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       ws.removeEventListener('open', onOpen);
       ws.removeEventListener('close', onEarlyClose);
+      handshake.dispose();
+      reject(error);
+    };
+    // Before 'open' there is no socket to run the handshake on: a timeout closes the WebSocket.
+    const timer = setTimeout(() => {
+      const error = new HandshakeTimeoutError(`the handshake did not complete within ${handshakeTimeoutMs} ms`);
+      const code = closeCodeFor(error, true);
+      try {
+        if (ws.readyState < 2) ws.close(code, closeReason(code));
+      } finally {
+        settle(error);
+      }
+    }, handshakeTimeoutMs);
+    // An 'error' before 'open' means the connection never opened (refused, reset, DNS, TLS): say so,
+    // with the transport's error as the cause, instead of a close "during the handshake".
+    let openError: unknown;
+    let opened = false;
+    const onEarlyClose = (event: { code?: number; reason?: string }) => {
+      if (openError === undefined) {
+        settle(errorForClose(event.code ?? 1006, event.reason ?? '', 'handshake'));
+        return;
+      }
+      const errno = (openError as { code?: unknown } | null)?.code;
+      const detail = typeof errno === 'string' && /^[A-Z0-9_]{1,32}$/.test(errno) ? ` (${errno})` : '';
+      settle(new ConnectionClosedError(`the connection could not be opened${detail}`, { cause: openError, closeCode: event.code ?? 1006, closeReason: event.reason ?? '' }));
+    };
+    const onOpen = () => {
+      if (settled) return;
+      opened = true;
+      settled = true;
+      clearTimeout(timer);
+      ws.removeEventListener('open', onOpen);
+      ws.removeEventListener('close', onEarlyClose);
+      const run: ClientHandshakeRun = { handshake, settings, timeoutMs: Math.max(1, handshakeTimeoutMs - (Date.now() - startedAt)), handshakeTimeoutMs, onOpen: () => trace?.({ stage: 'open', url: target }) };
+      if (trace) run.trace = trace;
+      runClientHandshake(adaptSocket(ws), run).then(resolve, reject);
+    };
+    ws.addEventListener('open', onOpen);
+    ws.addEventListener('close', onEarlyClose);
+    // A refused or reset connection is reported by 'close' (1006) after this 'error'; `ws` also needs an 'error' listener.
+    ws.addEventListener('error', (event: { error?: unknown }) => {
+      if (!opened) openError ??= event.error ?? new Error('WebSocket error event');
+    });
+  });
+}
+
+/** @internal What runClientHandshake needs: the handshake state, the channel settings, the time left. */
+export interface ClientHandshakeRun {
+  handshake: ClientHandshake;
+  settings: ChannelSettings;
+  /** Time left for the handshake, ms (the transport's own connect took the rest). */
+  timeoutMs: number;
+  /** The whole handshake timeout, ms (for the error message). */
+  handshakeTimeoutMs: number;
+  trace?: (event: ConnectTraceEvent) => void;
+  /** Called first, inside the failure handling (a throw fails the handshake). */
+  onOpen?: () => void;
+}
+
+/**
+ * @internal The client's side of the handshake over any open MessageSocket (WebSocket or TCP):
+ * message 1, message 2, the key confirmation, then the Channel takes the socket. Failures close
+ * the socket with their code and reject once it closed (or after closeTimeoutMs); the handshake
+ * state is disposed either way.
+ */
+export function runClientHandshake(socket: MessageSocket, run: ClientHandshakeRun): Promise<Channel> {
+  const { handshake, settings, trace } = run;
+  return new Promise<Channel>((resolve, reject) => {
+    let settled = false;
+    /** A frame error the transport found (it closes by itself): the reason to report. */
+    let protocolError: E2E2Error | undefined;
+    const settle = (error: unknown, channel?: Channel) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       handshake.dispose();
       if (channel) resolve(channel);
       else reject(error);
@@ -111,39 +190,19 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
       clearTimeout(timer);
       // Our own code (a trace callback) may throw anything; the caller gets a typed error.
       const error = isE2E2Error(thrown) ? thrown : new ApplicationError('application code threw during the handshake', { cause: thrown });
-      const code = closeCodeFor(error, socket?.whatwg ?? true);
-      if (socket) {
-        const drop = setTimeout(() => {
-          socket!.terminate();
-          settle(error);
-        }, settings.closeTimeoutMs);
-        socket.onMessage = () => {};
-        socket.onClose = () => {
-          clearTimeout(drop);
-          settle(error);
-        };
-        socket.close(code, closeReason(code));
-      } else {
-        try {
-          if (ws.readyState < 2) ws.close(code, closeReason(code));
-        } finally {
-          settle(error);
-        }
-      }
+      const code = closeCodeFor(error, socket.whatwg);
+      const drop = setTimeout(() => {
+        socket.terminate();
+        settle(error);
+      }, settings.closeTimeoutMs);
+      socket.onMessage = () => {};
+      socket.onClose = () => {
+        clearTimeout(drop);
+        settle(error);
+      };
+      socket.close(code, closeReason(code));
     };
-    const timer = setTimeout(() => fail(new HandshakeTimeoutError(`the handshake did not complete within ${handshakeTimeoutMs} ms`)), handshakeTimeoutMs);
-    // An 'error' before 'open' means the connection never opened (refused, reset, DNS, TLS): say so,
-    // with the transport's error as the cause, instead of a close "during the handshake".
-    let openError: unknown;
-    const onEarlyClose = (event: { code?: number; reason?: string }) => {
-      if (openError === undefined) {
-        settle(errorForClose(event.code ?? 1006, event.reason ?? '', 'handshake'));
-        return;
-      }
-      const errno = (openError as { code?: unknown } | null)?.code;
-      const detail = typeof errno === 'string' && /^[A-Z0-9_]{1,32}$/.test(errno) ? ` (${errno})` : '';
-      settle(new ConnectionClosedError(`the connection could not be opened${detail}`, { cause: openError, closeCode: event.code ?? 1006, closeReason: event.reason ?? '' }));
-    };
+    const timer = setTimeout(() => fail(new HandshakeTimeoutError(`the handshake did not complete within ${run.handshakeTimeoutMs} ms`)), run.timeoutMs);
     const onMessage2 = (message2: Uint8Array) => {
       let session: ClientSession;
       try {
@@ -156,9 +215,9 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
       }
       // The key confirmation: our first record, empty (SPEC.md §7.7.2; a REKEY record when rekeyAfterRecords is 1).
       const confirmation = session.seal(new Uint8Array(0));
-      socket!.send(confirmation);
+      socket.send(confirmation);
       // The Channel takes over the socket's handlers synchronously: no record can slip by.
-      const channel = new Channel(socket!, session, settings);
+      const channel = new Channel(socket, session, settings);
       settle(undefined, channel);
       try {
         trace?.({ stage: 'confirm', bytes: confirmation.length });
@@ -166,28 +225,18 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
         void channel.destroy(error);
       }
     };
-    const onOpen = () => {
-      ws.removeEventListener('close', onEarlyClose);
-      socket = adaptSocket(ws);
-      socket.onClose = (code, reason) => settle(protocolError ?? errorForClose(code, reason, 'handshake'));
-      socket.onProtocolError = (error) => (protocolError ??= error);
-      socket.onFault = fail;
-      socket.onText = () => fail(new MalformedMessageError('received a text WebSocket message during the handshake'));
-      socket.onMessage = onMessage2;
-      try {
-        trace?.({ stage: 'open', url: target });
-        const message1 = handshake.writeMessage1();
-        socket.send(message1);
-        trace?.({ stage: 'message1', bytes: message1.length });
-      } catch (error) {
-        fail(error);
-      }
-    };
-    ws.addEventListener('open', onOpen);
-    ws.addEventListener('close', onEarlyClose);
-    // A refused or reset connection is reported by 'close' (1006) after this 'error'; `ws` also needs an 'error' listener.
-    ws.addEventListener('error', (event: { error?: unknown }) => {
-      if (socket === undefined) openError ??= event.error ?? new Error('WebSocket error event');
-    });
+    socket.onClose = (code, reason) => settle(protocolError ?? errorForClose(code, reason, 'handshake'));
+    socket.onProtocolError = (error) => (protocolError ??= error);
+    socket.onFault = fail;
+    socket.onText = () => fail(new MalformedMessageError('received a text WebSocket message during the handshake'));
+    socket.onMessage = onMessage2;
+    try {
+      run.onOpen?.();
+      const message1 = handshake.writeMessage1();
+      socket.send(message1);
+      trace?.({ stage: 'message1', bytes: message1.length });
+    } catch (error) {
+      fail(error);
+    }
   });
 }

@@ -15,7 +15,7 @@
  * closes only its channel (1011) and is reported through the 'error' event.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServerHandshake, type PostQuantumMode, type ResolveKey, type ServerHandshakeOptions, type TraceEvent } from '../e2e2/handshake.js';
@@ -59,6 +59,7 @@ import {
   type ChannelOptions,
 } from './limits.js';
 import { adaptSocket, type MessageSocket } from './socket.js';
+import { adaptTcpSocket } from './tcp-socket.js';
 import type { ChannelSettings } from './channel.js';
 
 export { DEFAULT_MAX_PENDING_HANDSHAKES };
@@ -187,9 +188,19 @@ function requestPath(target: string | undefined): string | undefined {
   }
 }
 
+/** @internal Which binding a server speaks: WebSocket (SPEC.md §7.7, `e2e2/server`) or raw TCP (§7.8, `e2e2/net`). */
+export type ServerTransport = 'websocket' | 'tcp';
+
 export class E2E2Server {
-  readonly #wss: WebSocketServer;
-  readonly #http: HttpServer;
+  /** WebSocket binding only. */
+  readonly #wss: WebSocketServer | undefined;
+  /** WebSocket binding only: the HTTP server the upgrades arrive on. */
+  readonly #http: HttpServer | undefined;
+  /** What listens (or is attached to): the HTTP server, or the TCP server of the TCP binding. */
+  readonly #listener: NetServer;
+  readonly #transport: ServerTransport;
+  /** TCP binding: every open connection, so close() can drop the ones that do not end. */
+  readonly #tcpSockets = new Set<Socket>();
   readonly #standalone: boolean;
   readonly #options: ServerOptions;
   readonly #resolveKey: ResolveKey;
@@ -231,8 +242,8 @@ export class E2E2Server {
   #revocationSweep: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
-  /** @internal Use createServer(). */
-  constructor(options: ServerOptions) {
+  /** @internal Use createServer() (`e2e2/server`, WebSocket) or `e2e2/net`'s createServer() (TCP). */
+  constructor(options: ServerOptions, transport: ServerTransport = 'websocket') {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
     const keys = options.keys;
     if (keys instanceof KeyStore) this.#resolveKey = keyStoreResolver(keys);
@@ -257,9 +268,21 @@ export class E2E2Server {
     this.#eapiReplay = options.eapiReplay ?? new MemoryReplayStore();
     // Checked once here, so a bad option fails createServer() and not the first connection.
     this.#settings = channelSettings(options, { maxAgeMs, reportError: () => {} });
+    this.#transport = transport;
+    if (options.onChannel) this.#channelListeners.add((channel) => this.#runHandler(channel, options.onChannel!));
+    if (transport === 'tcp') {
+      // The TCP binding (SPEC.md §7.8): one listener, each connection is a pending handshake at once.
+      this.#standalone = true;
+      this.#http = undefined;
+      this.#wss = undefined;
+      this.#httpBudget = undefined;
+      this.#listener = createNetServer({ allowHalfOpen: true }, this.#onTcpConnection);
+      return;
+    }
     const maxFragments = integerOption(options.maxFragments, DEFAULT_MAX_FRAGMENTS, 'maxFragments');
     const maxBufferedChunks = integerOption(options.maxBufferedChunks, DEFAULT_MAX_BUFFERED_CHUNKS, 'maxBufferedChunks');
     this.#standalone = options.server === undefined;
+    let http: HttpServer;
     if (this.#standalone) {
       this.#httpBudget = new AddressBudget(
         integerOption(options.maxHttpConnections, DEFAULT_MAX_HTTP_CONNECTIONS, 'maxHttpConnections'),
@@ -268,10 +291,10 @@ export class E2E2Server {
       const headersTimeout = integerOption(options.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS, 'headersTimeoutMs');
       const requestTimeout = integerOption(options.requestTimeoutMs, Math.max(DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout), 'requestTimeoutMs', headersTimeout);
       // Node checks these timers every connectionsCheckingInterval (default 30 s): a second keeps them tight.
-      this.#http = createHttpServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, this.#guardedHttpHandler(options.httpHandler));
-      this.#http.on('connection', this.#onConnection);
+      http = createHttpServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, this.#guardedHttpHandler(options.httpHandler));
+      http.on('connection', this.#onConnection);
       // Malformed requests and resets: answer 400 where possible, never crash.
-      this.#http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
         if (!socket.writable || error.code === 'ECONNRESET') {
           socket.destroy();
           return;
@@ -281,8 +304,10 @@ export class E2E2Server {
         setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
       });
     } else {
-      this.#http = options.server!;
+      http = options.server!;
     }
+    this.#http = http;
+    this.#listener = http;
     this.#wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -292,26 +317,27 @@ export class E2E2Server {
       clientTracking: false,
     });
     this.#wss.on('error', (error) => this.#reportError(new ApplicationError('WebSocket server error', { cause: error }), {}));
-    this.#http.on('upgrade', this.#onUpgrade);
-    if (options.onChannel) this.#channelListeners.add((channel) => this.#runHandler(channel, options.onChannel!));
+    http.on('upgrade', this.#onUpgrade);
   }
 
   /** The listening port (standalone or attached). */
   get port(): number {
-    const address = this.#http.address() as AddressInfo | null;
+    const address = this.#listener.address() as AddressInfo | null;
     if (address === null || typeof address === 'string') throw new InvalidArgumentError('the server is not listening on a TCP port');
     return address.port;
   }
 
-  /** ws://host:port/path of this server (host as given, default 127.0.0.1). */
+  /** ws://host:port/path of this server (host as given, default 127.0.0.1); tcp://host:port for the TCP binding. */
   get url(): string {
-    const address = this.#http.address() as AddressInfo;
+    const address = this.#listener.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    if (this.#transport === 'tcp') return `tcp://${host}:${address.port}`;
     return `ws://${host}:${address.port}${this.#options.path ?? '/'}`;
   }
 
-  /** The underlying HTTP server (for plain routes next to the channel endpoint). */
+  /** The underlying HTTP server (for plain routes next to the channel endpoint). A TCP server (`e2e2/net`) has none: ERR_INVALID_ARGUMENT. */
   get httpServer(): HttpServer {
+    if (this.#http === undefined) throw new InvalidArgumentError('a TCP server (e2e2/net) has no HTTP server');
     return this.#http;
   }
 
@@ -438,17 +464,25 @@ export class E2E2Server {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#http.off('upgrade', this.#onUpgrade);
+      this.#http?.off('upgrade', this.#onUpgrade);
+      // TCP: no new connections from here on (close() resolves once the existing ones are gone).
+      const listenerClosed = this.#transport === 'tcp' ? new Promise<void>((resolve) => this.#listener.close(() => resolve())) : undefined;
       clearInterval(this.#revocationTimer);
       for (const { socket } of this.#pending) socket.close(CloseCode.GOING_AWAY, closeReason(CloseCode.GOING_AWAY));
       await Promise.all([...this.#channels].map((channel) => channel.close(CloseCode.GOING_AWAY)));
       await Promise.all([...this.#storeWrites]);
       if (this.#ownsEapiSessions) await this.#eapiSessions.close?.();
       if (this.#ownsEapiReplay) await this.#eapiReplay.close?.();
-      await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+      if (listenerClosed) {
+        // Pending handshakes were sent FIN above; whoever has not answered it is dropped.
+        for (const tcp of this.#tcpSockets) tcp.destroy();
+        await listenerClosed;
+        return;
+      }
+      await new Promise<void>((resolve) => this.#wss!.close(() => resolve()));
       if (this.#standalone) {
-        this.#http.closeAllConnections();
-        await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+        this.#http!.closeAllConnections();
+        await new Promise<void>((resolve) => this.#http!.close(() => resolve()));
       }
     })();
     return this.#closing;
@@ -457,15 +491,17 @@ export class E2E2Server {
   /** @internal */
   async listen(): Promise<void> {
     if (!this.#standalone) return;
+    const listener = this.#listener;
     await new Promise<void>((resolve, reject) => {
-      this.#http.once('error', reject);
-      this.#http.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
-        this.#http.off('error', reject);
+      listener.once('error', reject);
+      listener.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
+        listener.off('error', reject);
         resolve();
       });
     });
     // Later listen errors (none expected once bound) are reported, never thrown into the event loop.
-    this.#http.on('error', (error) => this.#reportError(new ApplicationError('HTTP server error', { cause: error }), {}));
+    const what = this.#transport === 'tcp' ? 'TCP server error' : 'HTTP server error';
+    listener.on('error', (error) => this.#reportError(new ApplicationError(what, { cause: error }), {}));
   }
 
   // ---------------------------------------------------------------- errors
@@ -553,21 +589,41 @@ export class E2E2Server {
         }
         if (target !== path) {
           // Not ours. On a shared server another upgrade listener may take it; if we are the only one, refuse it.
-          if (this.#standalone || this.#http.listenerCount('upgrade') === 1) socket.end(NOT_FOUND);
+          if (this.#standalone || this.#http!.listenerCount('upgrade') === 1) socket.end(NOT_FOUND);
           return;
         }
       }
-      this.#wss.handleUpgrade(request, socket, head, (ws) => this.#guard(undefined, 'accepting a connection', () => this.#accept(ws, request)));
+      this.#wss!.handleUpgrade(request, socket, head, (ws) =>
+        this.#guard(undefined, 'accepting a connection', () => this.#accept(adaptSocket(ws), request.socket.remoteAddress)),
+      );
     } catch (error) {
       this.#reportError(new ApplicationError('the upgrade handler failed', { cause: error }), { remoteAddress: request.socket?.remoteAddress });
       socket.destroy();
     }
   };
 
-  #accept(ws: WebSocket, request: IncomingMessage): void {
+  /** TCP binding (SPEC.md §7.8): each connection is framed (§7.4) and goes through the same handshake as a WebSocket. */
+  readonly #onTcpConnection = (tcp: Socket): void => {
+    tcp.on('error', () => {});
+    this.#tcpSockets.add(tcp);
+    tcp.once('close', () => this.#tcpSockets.delete(tcp));
+    this.#guard(undefined, 'accepting a connection', () => {
+      const socket = adaptTcpSocket(tcp, {
+        maxMessageBytes: this.#settings.maxMessageBytes,
+        frameTimeoutMs: this.#settings.keepaliveTimeoutMs,
+        keepaliveIntervalMs: this.#settings.keepaliveIntervalMs,
+      });
+      this.#accept(socket, tcp.remoteAddress);
+    });
+  };
+
+  /**
+   * One connection of either binding, from its first byte to its authenticated channel: the
+   * pending budgets, message 1 (message1TimeoutMs), the key lookup, message 2, the key
+   * confirmation (handshakeTimeoutMs). The transport is only the MessageSocket.
+   */
+  #accept(socket: MessageSocket, remoteAddress: string | undefined): void {
     this.#stats.connections++;
-    const socket = adaptSocket(ws);
-    const remoteAddress = request.socket.remoteAddress;
     const budgetKey = addressKey(remoteAddress);
     socket.onFault = (error) => this.#reportError(new ApplicationError('a connection handler threw', { cause: error }), { remoteAddress });
     if (this.#closing) {

@@ -3,7 +3,7 @@
  * and record travels as u16be(length) || bytes. Message-oriented transports (one WebSocket
  * message = one handshake message or record) do not frame. Lengths 1..65,535 (Noise §3).
  */
-import { InvalidArgumentError, MalformedMessageError, PayloadTooLargeError } from '../errors.js';
+import { InvalidArgumentError, MalformedMessageError, MessageTooLargeError, PayloadTooLargeError } from '../errors.js';
 import { FRAME_HEADER_BYTES, MAX_MESSAGE_BYTES } from './constants.js';
 
 /** u16be(message.length) || message. */
@@ -21,9 +21,19 @@ export function encodeFrame(message: Uint8Array): Uint8Array {
 /**
  * Incremental frame decoder: push stream chunks of any size, get back every complete message.
  * A zero length prefix is malformed (ERR_MALFORMED_MESSAGE) and poisons the decoder, since the
- * stream can no longer be trusted to be in sync.
+ * stream can no longer be trusted to be in sync. So does a length above `maxMessageBytes`
+ * (ERR_MESSAGE_TOO_LARGE), refused as soon as its prefix arrives, before any of its bytes are kept.
  */
 export class FrameDecoder {
+  readonly #maxMessageBytes: number;
+
+  /** `maxMessageBytes`: the largest length accepted (1..65,535; default 65,535, all the u16 prefix can say). */
+  constructor(options: { maxMessageBytes?: number } = {}) {
+    const max = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    if (!Number.isSafeInteger(max) || max < 1 || max > MAX_MESSAGE_BYTES) throw new InvalidArgumentError(`maxMessageBytes must be an integer from 1 to ${MAX_MESSAGE_BYTES}`);
+    this.#maxMessageBytes = max;
+  }
+
   /** Received bytes live in #buffer[#start, #end); the buffer grows by doubling (no quadratic copying on tiny chunks). */
   #buffer: Uint8Array = new Uint8Array(256);
   #start = 0;
@@ -48,6 +58,11 @@ export class FrameDecoder {
         this.#failed = true;
         this.#start = this.#end = 0;
         throw new MalformedMessageError('frame of length 0');
+      }
+      if (length > this.#maxMessageBytes) {
+        this.#failed = true;
+        this.#start = this.#end = 0;
+        throw new MessageTooLargeError(`a frame announces ${length} bytes; at most ${this.#maxMessageBytes} are accepted`);
       }
       if (this.#end - this.#start - FRAME_HEADER_BYTES < length) break;
       const from = this.#start + FRAME_HEADER_BYTES;

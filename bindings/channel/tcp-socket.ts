@@ -1,0 +1,206 @@
+/**
+ * The TCP binding's socket (SPEC.md §7.8): a `MessageSocket` over a Node `net.Socket`, so the
+ * same Channel (record state machine, backpressure, close and truncation rules) and the same
+ * handshake code run over raw TCP as over a WebSocket. Each handshake message and record is one
+ * SPEC.md §7.4 frame, u16be(length) || bytes.
+ *
+ * - send = one frame written to the socket; writes of one synchronous run are corked into one
+ *   syscall (as the `ws` adapter does). `bufferedAmount` is the socket's `writableLength`.
+ * - Reading: a FrameDecoder that refuses a length above maxMessageBytes as soon as its two prefix
+ *   bytes arrive, and so never holds more than one unfinished frame plus one read chunk. While
+ *   paused, no message is delivered (complete ones wait, at most one read chunk of them).
+ * - A frame whose first byte arrived must be complete within `frameTimeoutMs` while reading is on
+ *   (ERR_KEEPALIVE_TIMEOUT, as a WebSocket peer that trickles a frame never answers a ping).
+ * - TCP has no ping: `ping()` is false, as for WHATWG sockets; dead peers are found by TCP
+ *   keepalive probes (the OS), which end in a reset.
+ * - TCP has no close frame, so no close code travels. `close(code)` ends our direction (FIN, once
+ *   queued bytes are out); the peer's FIN is answered with ours. `onClose` reports our own code
+ *   when we closed first, else 1006 (closed without any close frame, RFC 6455 §7.1.5): the
+ *   Channel calls an end clean only when the peer's CLOSE record arrived, so a FIN or reset
+ *   before it is a truncation (ERR_CONNECTION_CLOSED).
+ */
+import type { Socket } from 'node:net';
+import { KeepaliveTimeoutError, isE2E2Error, type E2E2Error } from '../errors.js';
+import { encodeFrame, FrameDecoder } from '../e2e2/framing.js';
+import type { MessageSocket } from './socket.js';
+
+/** Closed without a close frame (RFC 6455 §7.1.5): what a TCP peer's FIN or reset reports. */
+const NO_CLOSE_FRAME = 1006;
+const noop = () => {};
+
+/** Options of the TCP adapter. */
+export interface TcpSocketOptions {
+  /** Largest frame accepted, bytes (1..65,535). */
+  maxMessageBytes: number;
+  /** A started frame must be complete within this, ms (while reading is on). */
+  frameTimeoutMs: number;
+  /** TCP keepalive probes after this long idle, ms; 0 = off. */
+  keepaliveIntervalMs: number;
+}
+
+/** @internal Wrap a connected `net.Socket` (created with allowHalfOpen: true, so FIN is ours to send). */
+export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageSocket {
+  tcp.setNoDelay(true);
+  if (options.keepaliveIntervalMs > 0) tcp.setKeepAlive(true, options.keepaliveIntervalMs);
+  const decoder = new FrameDecoder({ maxMessageBytes: options.maxMessageBytes });
+  let pendingWrites = 0;
+  let waiters: (() => void)[] = [];
+  const releaseWaiters = () => {
+    const list = waiters;
+    waiters = [];
+    for (const w of list) w();
+  };
+  const wrote = () => {
+    pendingWrites--;
+    if (pendingWrites === 0 && waiters.length > 0) releaseWaiters();
+  };
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    tcp.uncork();
+  };
+  let closed = false;
+  let ending = false;
+  /** Our close code, once we closed first. */
+  let localCode: number | undefined;
+  let localReason = '';
+  let failed = false;
+  let paused = false;
+  /** Complete messages not yet delivered (reading paused in the middle of a chunk). */
+  let ready: Uint8Array[] = [];
+  let frameTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const endOurSide = () => {
+    if (ending) return;
+    ending = true;
+    tcp.end();
+  };
+  const socket: MessageSocket = {
+    whatwg: false,
+    send(bytes) {
+      if (ending || closed) return;
+      if (!corked) {
+        corked = true;
+        tcp.cork();
+        queueMicrotask(uncork);
+      }
+      pendingWrites++;
+      tcp.write(encodeFrame(bytes), wrote);
+    },
+    close(code, reason) {
+      if (localCode === undefined && !ending) {
+        localCode = code;
+        localReason = reason;
+      }
+      // A paused socket would never read the peer's FIN.
+      socket.resume();
+      endOurSide();
+    },
+    terminate: () => tcp.destroy(),
+    get bufferedAmount() {
+      return tcp.writableLength;
+    },
+    drained: () => (pendingWrites === 0 || closed ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    pause() {
+      paused = true;
+      clearTimeout(frameTimer);
+      frameTimer = undefined;
+      tcp.pause();
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      deliverReady();
+      if (!paused) {
+        armFrameTimer();
+        tcp.resume();
+      }
+    },
+    ping: () => false,
+    onMessage: noop,
+    onText: noop,
+    onActivity: noop,
+    onProtocolError: noop,
+    onClose: noop,
+    onFault: (error) => console.error('e2e2: a channel handler threw; the connection was dropped:', error),
+  };
+
+  /** Fail the stream (a bad frame, a stalled one): report the typed error, then drop the connection. */
+  const protocolError = (error: E2E2Error) => {
+    if (failed) return;
+    failed = true;
+    ready = [];
+    clearTimeout(frameTimer);
+    socket.onProtocolError(error);
+    tcp.destroy();
+  };
+  const armFrameTimer = () => {
+    if (paused || failed || decoder.bufferedBytes === 0) {
+      clearTimeout(frameTimer);
+      frameTimer = undefined;
+      return;
+    }
+    frameTimer ??= setTimeout(() => protocolError(new KeepaliveTimeoutError(`a frame was not completed within ${options.frameTimeoutMs} ms`)), options.frameTimeoutMs);
+  };
+  const deliverReady = () => {
+    while (ready.length > 0 && !paused && !failed && !closed) {
+      const message = ready.shift()!;
+      socket.onActivity();
+      socket.onMessage(message);
+    }
+  };
+  /** Run a handler so that nothing it throws reaches the socket's emitter (see socket.ts). */
+  const guarded =
+    <A extends unknown[]>(handler: (...args: A) => void) =>
+    (...args: A) => {
+      try {
+        handler(...args);
+      } catch (error) {
+        tcp.destroy();
+        try {
+          socket.onFault(error);
+        } catch {
+          // Nowhere left to report to; never let it reach the emitter.
+        }
+      }
+    };
+
+  tcp.on(
+    'data',
+    guarded((chunk: Buffer) => {
+      if (failed || closed) return;
+      let messages: Uint8Array[];
+      try {
+        messages = decoder.push(chunk);
+      } catch (error) {
+        if (!isE2E2Error(error)) throw error;
+        protocolError(error);
+        return;
+      }
+      // A frame completed: the started-frame clock restarts with the next one.
+      if (messages.length > 0) {
+        clearTimeout(frameTimer);
+        frameTimer = undefined;
+      }
+      if (ready.length === 0) ready = messages;
+      else ready.push(...messages);
+      deliverReady();
+      armFrameTimer();
+    }),
+  );
+  // The peer's FIN: it sends nothing more. Answer with ours (the Channel saw its CLOSE record, or calls this a truncation).
+  tcp.on('end', guarded(endOurSide));
+  tcp.on('error', noop);
+  tcp.on(
+    'close',
+    guarded(() => {
+      closed = true;
+      clearTimeout(frameTimer);
+      ready = [];
+      releaseWaiters();
+      if (localCode !== undefined) socket.onClose(localCode, localReason);
+      else socket.onClose(NO_CLOSE_FRAME, '');
+    }),
+  );
+  return socket;
+}
