@@ -1,11 +1,13 @@
 /** `e2e2 connect URL`: stdin/stdout over a channel, or a local TCP port tunnelled through channels (--listen). */
 import { connect } from '../channel/node.js';
+import { connect as connectTcp } from '../net.js';
 import { listenTunnel, type TunnelListener } from '../channel/tunnel.js';
 import { CliError, errorLine, parse, parsePort, readApiKey, usage } from './util.js';
 
 export const CONNECT_HELP = `Usage: e2e2 connect URL [options]
 
-Opens an E2-E2 channel to URL (ws:// or wss://). Without --listen, stdin is sent through the
+Opens an E2-E2 channel to URL (ws:// or wss://, or tcp://HOST:PORT for the TCP binding of
+"e2e2 serve --tcp"). Without --listen, stdin is sent through the
 channel and everything received is written to stdout; at the end of stdin the channel ends and
 the command exits once the server has ended too. With --listen, each TCP connection to the local
 port gets its own channel (the client end of an "e2e2 serve --forward" tunnel).
@@ -14,7 +16,7 @@ The API key is read from $E2E2_API_KEY or --key-file (never from the command lin
 users could see it in the process list).
 
 Options:
-  --listen PORT          tunnel: accept TCP connections on this local port
+  --listen PORT          tunnel: accept TCP connections on this local port (ws:// and wss:// only)
   --listen-host HOST     interface for --listen (default 127.0.0.1)
   --key-file PATH        file holding the API key token
   --context TEXT         application context (must match the server's; default empty)
@@ -39,7 +41,10 @@ export async function connectCommand(
   }
   if (positionals.length !== 1) throw usage('connect takes exactly one URL');
   const url = positionals[0]!;
-  if (!/^wss?:\/\//i.test(url)) throw usage('URL must start with ws:// or wss://');
+  // tcp://host:port: the TCP binding (e2e2/net, SPEC.md §7.8).
+  const tcp = /^tcp:\/\//i.test(url) ? tcpTarget(url) : undefined;
+  if (tcp === undefined && !/^wss?:\/\//i.test(url)) throw usage('URL must start with ws://, wss:// or tcp://');
+  if (tcp !== undefined && values.listen !== undefined) throw usage('--listen tunnels over WebSocket only: use a ws:// or wss:// URL');
   const apiKey = readApiKey(values['key-file']);
   const options = { apiKey, ...(values.context === undefined ? {} : { context: values.context }) };
 
@@ -52,7 +57,7 @@ export async function connectCommand(
     return tunnel;
   }
 
-  const channel = await connect(url, { ...options, allowHalfOpen: true });
+  const channel = tcp ? await connectTcp({ ...options, ...tcp, allowHalfOpen: true }) : await connect(url, { ...options, allowHalfOpen: true });
   if (values.verbose) io.log(`connected: key ${channel.keyId}, session ${channel.sessionId}`);
   channel.on('message', (data) => {
     if (!io.stdout.write(data)) channel.pause();
@@ -70,4 +75,17 @@ export async function connectCommand(
   if (values.verbose) io.log(`closed: ${info.code} ${info.reason}`);
   if (info.error) throw new CliError(errorLine(info.error));
   return 0;
+}
+
+/** tcp://HOST:PORT -> host and port (IPv6 in brackets); nothing else may follow. */
+function tcpTarget(url: string): { host: string; port: number } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw usage('tcp:// URL must be tcp://HOST:PORT');
+  }
+  if (parsed.port === '' || (parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search !== '' || parsed.username !== '') throw usage('tcp:// URL must be tcp://HOST:PORT');
+  const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
+  return { host, port: parsePort(parsed.port, 'the URL port') };
 }

@@ -7,6 +7,7 @@ import { createServer, type E2E2Server, type ServerOptions } from '../channel/se
 import { forwardTo } from '../channel/tunnel.js';
 import type { Channel } from '../channel/channel.js';
 import { httpRoutes } from './http.js';
+import { createServer as createTcpServer } from '../net.js';
 import { CliError, errorLine, packageRoot, parse, parseHostPort, parseInteger, parsePort, storeOption, storePath, usage } from './util.js';
 
 /** The server limits as flags: flag -> ServerOptions field, all integers. */
@@ -40,6 +41,9 @@ Options:
   --host HOST              interface to listen on (default 127.0.0.1)
   --port PORT              port (default 8787; 0 = any free port)
   --forward HOST:PORT      tunnel each channel to this TCP service instead of echoing
+  --tcp PORT               also accept E2-E2 over raw TCP (SPEC.md §7.8; e2e2 connect tcp://HOST:PORT)
+                           on this port of --host, beside the WebSocket listener: same keys,
+                           handler and limits (0 = any free port)
   --demo                   also serve the browser demo page at http://HOST:PORT/ with a fresh
                            in-memory demo key (valid while this process runs) that can only echo;
                            loopback --host only, not with --forward; the page and its key answer
@@ -102,6 +106,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
       host: { type: 'string' },
       port: { type: 'string' },
       forward: { type: 'string' },
+      tcp: { type: 'string' },
       demo: { type: 'boolean' },
       context: { type: 'string' },
       ...Object.fromEntries(LIMIT_FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
@@ -115,6 +120,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   const host = values.host ?? '127.0.0.1';
   const port = parsePort(values.port, '--port', 8787);
   const forward = values.forward === undefined ? undefined : parseHostPort(values.forward, '--forward');
+  const tcpPort = values.tcp === undefined ? undefined : parsePort(values.tcp, '--tcp');
   // The demo key is public to every page the local browser opens: keep it off the network and out of tunnels.
   if (values.demo && !isLoopback(host)) throw usage('--demo hands its API key to local browser pages: --host must be a loopback address (127.0.0.0/8, ::1 or localhost)');
   if (values.demo && forward) throw usage('--demo cannot be combined with --forward: the demo key must only reach the echo handler');
@@ -159,13 +165,28 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
     await server.close();
     throw new CliError(`--demo: --host ${host} is not a loopback address on this machine`, 2);
   }
+  // --tcp: the TCP binding beside the WebSocket listener, with the same keys, handler and limits;
+  // the returned server's close() closes both.
+  let tcpServer: E2E2Server | undefined;
+  if (tcpPort !== undefined) {
+    const { httpHandler: _http, ...tcpOptions } = options;
+    try {
+      tcpServer = await createTcpServer({ ...tcpOptions, port: tcpPort, allowHalfOpen: forward !== undefined, onChannel: channelHandler(forward ? forwardTo(forward) : echo, demoKey?.keyId) });
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+  }
   const closeServer = server.close.bind(server);
   server.close = () => {
     stopping = true;
-    return closeServer();
+    return Promise.all([closeServer(), tcpServer?.close()]).then(() => undefined);
   };
-  server.on('channel', onChannel);
-  server.on('error', (error, info) => log(`error${info.channel ? ` in channel ${short(info.channel.sessionId)}` : ''}: ${errorLine(error)}${error.cause instanceof Error ? ` (${errorLine(error.cause)})` : ''}`));
+  for (const listening of tcpServer ? [server, tcpServer] : [server]) {
+    listening.on('channel', onChannel);
+    listening.on('error', (error, info) => log(`error${info.channel ? ` in channel ${short(info.channel.sessionId)}` : ''}: ${errorLine(error)}${error.cause instanceof Error ? ` (${errorLine(error.cause)})` : ''}`));
+  }
+  if (tcpServer) out(`e2e2 serve: listening on ${tcpServer.url} (TCP binding)`);
   // A server nobody can connect to should say so (on stderr, where the log goes), not start silently.
   if (!existsSync(store.path)) log(`warning: no key store at ${store.path}: no client can connect until you run "e2e2 keys create --store ${store.path}"${demoKey ? ' (the demo key still works)' : ''}`);
   else if (!store.list().some((key) => !key.revoked)) log(`warning: the key store ${store.path} has no valid keys: no client can connect until you run "e2e2 keys create"${demoKey ? ' (the demo key still works)' : ''}`);
