@@ -131,7 +131,7 @@ export interface ServerOptions extends ChannelOptions {
 }
 
 export interface ServerStats {
-  /** Connections accepted (WebSocket upgrades). */
+  /** Connections accepted (WebSocket upgrades; TCP connections for `e2e2/net`). */
   connections: number;
   /** Handshakes completed (key confirmation authenticated). */
   handshakes: number;

@@ -186,11 +186,11 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
     listening.on('channel', onChannel);
     listening.on('error', (error, info) => log(`error${info.channel ? ` in channel ${short(info.channel.sessionId)}` : ''}: ${errorLine(error)}${error.cause instanceof Error ? ` (${errorLine(error.cause)})` : ''}`));
   }
-  if (tcpServer) out(`e2e2 serve: listening on ${tcpServer.url} (TCP binding)`);
   // A server nobody can connect to should say so (on stderr, where the log goes), not start silently.
   if (!existsSync(store.path)) log(`warning: no key store at ${store.path}: no client can connect until you run "e2e2 keys create --store ${store.path}"${demoKey ? ' (the demo key still works)' : ''}`);
   else if (!store.list().some((key) => !key.revoked)) log(`warning: the key store ${store.path} has no valid keys: no client can connect until you run "e2e2 keys create"${demoKey ? ' (the demo key still works)' : ''}`);
   out(`e2e2 serve: listening on ${server.url} (${forward ? `forwarding to ${forward.host}:${forward.port}` : 'echo'}; keys from ${store.path})`);
+  if (tcpServer) out(`e2e2 serve: listening on ${tcpServer.url} (TCP binding)`);
   if (demoKey) out(`demo page: http://${host.includes(':') ? `[${host}]` : host}:${server.port}/  (demo key ${demoKey.keyId})`);
   return server;
 }
