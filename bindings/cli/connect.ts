@@ -43,7 +43,7 @@ export async function connectCommand(
   const url = positionals[0]!;
   // tcp://host:port: the TCP binding (e2e2/net, SPEC.md §7.8).
   const tcp = /^tcp:\/\//i.test(url) ? tcpTarget(url) : undefined;
-  if (tcp === undefined && !/^wss?:\/\//i.test(url)) throw usage('URL must start with ws://, wss:// or tcp://');
+  if (tcp === undefined && !/^wss?:\/\//i.test(url)) throw usage('URL must start with ws:// or wss:// (or tcp:// for the TCP binding)');
   if (tcp !== undefined && values.listen !== undefined) throw usage('--listen tunnels over WebSocket only: use a ws:// or wss:// URL');
   const apiKey = readApiKey(values['key-file']);
   const options = { apiKey, ...(values.context === undefined ? {} : { context: values.context }) };
