@@ -320,3 +320,27 @@ describe('e2e2/net: channelDuplex() pipeline of 100 MB', () => {
     }
   });
 });
+
+describe('e2e2/net: server.close()', () => {
+  it('ends open channels cleanly (CLOSE records, then FIN), drops a pending connection, and stops listening', async () => {
+    const keys = memoryKeys();
+    const server = await createServer({ keys: keys.resolve, closeTimeoutMs: 1000, onChannel: echo });
+    const port = server.port;
+    const channel = await connect({ port, apiKey: keys.add().token });
+    channel.send('before close');
+    expect(new TextDecoder().decode(await nextMessage(channel))).toBe('before close');
+    // A connection that never sends message 1.
+    const pending = tcpConnect({ port, host: '127.0.0.1' });
+    pending.on('error', () => {});
+    const pendingEnded = new Promise<void>((resolve) => pending.once('close', () => resolve()));
+    await new Promise<void>((resolve) => pending.once('connect', () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.stats.pendingHandshakes).toBe(1);
+    await server.close();
+    const info = await channel.closed;
+    expect([info.error, info.initiator]).toEqual([undefined, 'remote']);
+    await pendingEnded;
+    const error = await rejection(connect({ port, apiKey: keys.add().token }));
+    expect(error.code).toBe('ERR_CONNECTION_CLOSED');
+  });
+});
