@@ -46,6 +46,8 @@ Options:
                            only requests for this very origin (Host and Origin checked)
   --store PATH             key store file (default: $E2E2_KEY_STORE or ./e2e2-keys.json)
   --context TEXT           application context (clients must use the same: connect --context; default empty)
+  --pq MODE                post-quantum handshake (E2-E2 v2-hybrid, X25519 + ML-KEM-768): accept
+                           (default: either handshake), require (v1 clients are refused, 4010), refuse
   -h, --help               this help
 
 Limits (README "Limits"; defaults in brackets; MS = milliseconds, 0 = off where noted):
@@ -104,6 +106,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
       forward: { type: 'string' },
       demo: { type: 'boolean' },
       context: { type: 'string' },
+      pq: { type: 'string' },
       ...Object.fromEntries(LIMIT_FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
     },
     false,
@@ -118,6 +121,8 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   // The demo key is public to every page the local browser opens: keep it off the network and out of tunnels.
   if (values.demo && !isLoopback(host)) throw usage('--demo hands its API key to local browser pages: --host must be a loopback address (127.0.0.0/8, ::1 or localhost)');
   if (values.demo && forward) throw usage('--demo cannot be combined with --forward: the demo key must only reach the echo handler');
+  const pq = values.pq;
+  if (pq !== undefined && pq !== 'accept' && pq !== 'require' && pq !== 'refuse') throw usage('--pq must be accept, require or refuse');
   const store = openKeyStore(storePath(values.store));
   const fromStore = keyStoreResolver(store);
   // --demo: one extra key that lives only in this process and is handed to the demo page.
@@ -128,6 +133,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
     host,
     port,
     ...(values.context === undefined ? {} : { context: values.context }),
+    ...(pq === undefined ? {} : { postQuantum: pq }),
     // The server only reads what a resolver returns (the handshake copies it), so the demo secret is handed out as is.
     keys: (keyId) => (demoKey && keyId === demoKey.keyId ? demoKey.secret : fromStore(keyId)),
     httpHandler: httpRoutes(
