@@ -43,10 +43,14 @@ export const NNPSK2: HandshakePattern = Object.freeze({ name: 'NNpsk2', messages
 const KNOWN_TOKENS: ReadonlySet<string> = new Set(['e', 'ee', 'psk', 'e1', 'ekem1']);
 const UNIMPLEMENTED_TOKENS: ReadonlySet<string> = new Set(['e1', 'ekem1']);
 
+/** The tokens this HandshakeState runs; compilePattern refuses every other Token. */
+type ImplementedToken = 'e' | 'ee' | 'psk';
+
 /** Checked form of a pattern: §5.3's token rules hold, and per message the fixed overhead (bytes). */
 interface CompiledPattern {
   readonly protocolName: string;
-  readonly messages: readonly (readonly Token[])[];
+  /** Only implemented tokens: the switches in writeMessage/readMessage cover every one (the type checker enforces it). */
+  readonly messages: readonly (readonly ImplementedToken[])[];
   /** §9.2: the pattern has a `psk` token, so `e` also calls MixKey. */
   readonly pskMode: boolean;
   /** Bytes each message adds to its payload: 32 per `e`, plus the tag when a key is set by then. */
@@ -59,10 +63,10 @@ function compilePattern(pattern: HandshakePattern): CompiledPattern {
   }
   const messages = pattern.messages.map((m) => {
     if (!Array.isArray(m)) throw new InvalidArgumentError('each message pattern must be an array of tokens');
-    return Object.freeze(m.slice()) as readonly Token[];
+    return Object.freeze(m.slice()) as readonly ImplementedToken[];
   });
   const pskMode = messages.some((m) => m.includes('psk'));
-  const sentE = [false, false];
+  const sentE = new Set<number>(); // the sides (0 initiator, 1 responder) that have sent their `e`
   let hasKey = false;
   const overhead: number[] = [];
   messages.forEach((tokens, index) => {
@@ -75,13 +79,13 @@ function compilePattern(pattern: HandshakePattern): CompiledPattern {
       }
       switch (token) {
         case 'e':
-          if (sentE[side]) throw new InvalidArgumentError(`message ${index + 1} of ${pattern.name} sends a second 'e' (Noise §7.3)`);
-          sentE[side] = true;
+          if (sentE.has(side)) throw new InvalidArgumentError(`message ${index + 1} of ${pattern.name} sends a second 'e' (Noise §7.3)`);
+          sentE.add(side);
           bytes += DH_BYTES;
           if (pskMode) hasKey = true;
           break;
         case 'ee':
-          if (!sentE[0] || !sentE[1]) throw new InvalidArgumentError(`'ee' in message ${index + 1} of ${pattern.name} comes before both ephemerals (Noise §7.3)`);
+          if (sentE.size < 2) throw new InvalidArgumentError(`'ee' in message ${index + 1} of ${pattern.name} comes before both ephemerals (Noise §7.3)`);
           hasKey = true;
           break;
         case 'psk':
@@ -137,7 +141,8 @@ export class HandshakeState {
       throw new InvalidArgumentError("role must be 'initiator' or 'responder'");
     }
     this.role = options.role;
-    this.#pattern = options.pattern === undefined || options.pattern === NNPSK2 ? COMPILED_NNPSK2 : compilePattern(options.pattern);
+    const pattern = options.pattern === undefined ? NNPSK2 : options.pattern;
+    this.#pattern = pattern === NNPSK2 ? COMPILED_NNPSK2 : compilePattern(pattern);
     if (options.psk !== undefined) this.setPsk(options.psk);
     if (options.onKeyStage !== undefined && typeof options.onKeyStage !== 'function') throw new InvalidArgumentError('onKeyStage must be a function');
     this.#onKeyStage = options.onKeyStage;
@@ -172,7 +177,7 @@ export class HandshakeState {
     if (this.#disposed) throw new InvalidStateError('handshake was disposed');
   }
 
-  #assertTurn(writing: boolean): readonly Token[] {
+  #assertTurn(writing: boolean): readonly ImplementedToken[] {
     this.#assertUsable();
     if (this.isComplete) throw new InvalidStateError('handshake is already complete');
     const initiatorTurn = this.#messageIndex % 2 === 0;
@@ -239,9 +244,6 @@ export class HandshakeState {
           case 'psk':
             this.#mixPsk(work);
             break;
-          default:
-            // compilePattern refuses e1/ekem1, so this is unreachable; never skip a token silently.
-            throw new InvalidStateError(`token '${token}' is not implemented`);
         }
       }
       parts.push(work.encryptAndHash(payload));
@@ -274,7 +276,7 @@ export class HandshakeState {
         const keyUnused = this.#keyOverwritten(tokens, t);
         switch (token) {
           case 'e':
-            if (message.length - offset < DH_BYTES) throw new MalformedMessageError('handshake message is too short for the ephemeral public key');
+            if (offset + DH_BYTES > message.length) throw new MalformedMessageError('handshake message is too short for the ephemeral public key');
             re = message.slice(offset, offset + DH_BYTES);
             offset += DH_BYTES;
             work.mixHash(re);
@@ -286,9 +288,6 @@ export class HandshakeState {
           case 'psk':
             this.#mixPsk(work);
             break;
-          default:
-            // compilePattern refuses e1/ekem1, so this is unreachable; never skip a token silently.
-            throw new InvalidStateError(`token '${token}' is not implemented`);
         }
       }
       const rest = message.subarray(offset);
@@ -308,11 +307,12 @@ export class HandshakeState {
   /**
    * True when the cipher key a MixKey at `tokens[t]` would set is replaced by the next token
    * before any encryption (the next token mixes a key too): then only ck needs computing. The
-   * state after the next token is exactly Noise's.
+   * state after the next token is exactly Noise's. Only `e` and `ee` ask, and neither can be
+   * followed by an `e` in the same message (compilePattern: one `e` per side, `ee` after both).
    */
-  #keyOverwritten(tokens: readonly Token[], t: number): boolean {
+  #keyOverwritten(tokens: readonly ImplementedToken[], t: number): boolean {
     const next = tokens[t + 1];
-    return next === 'ee' || next === 'psk' || (next === 'e' && this.#pattern.pskMode);
+    return next === 'ee' || next === 'psk';
   }
 
   #mixKey(work: SymmetricState, input: Uint8Array, keyUnused: boolean): void {
