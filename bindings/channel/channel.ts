@@ -37,6 +37,7 @@ import type { MessageSocket } from './socket.js';
 
 export { MAX_RECORD_DATA_BYTES };
 
+/** How a channel ended: the WebSocket close code and reason, who started it, and the typed error unless it was a clean close (both CLOSE records). */
 export interface CloseInfo {
   /** WebSocket close code (README "Close codes"); 1006 when the connection dropped. */
   code: number;
@@ -67,11 +68,16 @@ export interface ChannelSettings {
   maxAgeMs: number;
   /** Where errors from application listeners go (never thrown into the socket). */
   reportError: (error: E2E2Error) => void;
+  /** Called once when the session's EAPIs end: the first CLOSE record sent or received, an error, or the socket's close. */
+  onSessionEnding?: () => void;
 }
 
-type MessageListener = (data: Uint8Array) => void;
-type CloseListener = (info: CloseInfo) => void;
-type VoidListener = () => void;
+/** A 'message' listener: one decrypted message. */
+export type MessageListener = (data: Uint8Array) => void;
+/** A 'close' listener. */
+export type CloseListener = (info: CloseInfo) => void;
+/** An 'end' or 'drain' listener. */
+export type VoidListener = () => void;
 type Timer = ReturnType<typeof setTimeout>;
 
 /** Per-message bookkeeping counted against the queue limit, so floods of empty messages are bounded too. */
@@ -84,6 +90,7 @@ function unrefTimer(timer: Timer): Timer {
   return timer;
 }
 
+/** An authenticated E2-E2 channel over one WebSocket (SPEC.md §7.7): send()/write() messages, iterate or listen for them, close() with CLOSE records; backpressure through send()'s boolean and 'drain'. */
 export class Channel implements AsyncIterable<Uint8Array> {
   readonly role: 'client' | 'server';
   /** The API key id the client authenticated with (public). */
@@ -97,6 +104,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
   readonly #session: Session;
   readonly #settings: ChannelSettings;
   #state: 'open' | 'closing' | 'closed' = 'open';
+  #endingNotified = false;
   #sentClose = false;
   #receivedClose = false;
   /** Our close frame went out: nothing the peer sends afterwards is processed. */
@@ -245,6 +253,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     if (!this.#closeFrameSent) this.#socket.pause();
   }
 
+  /** Read from the network again after pause(). */
   resume(): void {
     this.#userPaused = false;
     if (!this.#queuePaused) this.#socket.resume();
@@ -424,9 +433,22 @@ export class Channel implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** EAPIs end with the first sign of a close (SPEC.md §7.7.8); tell the owner once. */
+  #sessionEnding(): void {
+    const notify = this.#settings.onSessionEnding;
+    if (notify === undefined || this.#endingNotified) return;
+    this.#endingNotified = true;
+    try {
+      notify();
+    } catch (error) {
+      this.#applicationError(error, 'the session-ending hook threw');
+    }
+  }
+
   #sendCloseRecord(): void {
     if (this.#sentClose) return;
     this.#sentClose = true;
+    this.#sessionEnding();
     try {
       this.#socket.send(this.#session.close());
     } catch {
@@ -488,6 +510,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     if (result.type === 'close') {
       this.#initiator ??= 'remote';
       this.#receivedClose = true;
+      this.#sessionEnding();
       // An iterator that is not waiting is still working on the last message it got.
       const consumerBusy = this.#iterators > 0 && this.#waiters.length === 0;
       const listeners = [...this.#endListeners];
@@ -568,6 +591,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     this.#initiator ??= 'local';
     this.#pendingError = error;
     this.#session.dispose();
+    this.#sessionEnding();
     return true;
   }
 
@@ -582,6 +606,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     this.#state = 'closed';
     for (const timer of [this.#graceTimer, this.#closeTimer, this.#keepaliveTimer, this.#ageTimer]) clearTimeout(timer);
     this.#session.dispose();
+    this.#sessionEnding();
     // Clean only when the peer's authentic CLOSE record arrived: close frames can be forged.
     const error = this.#pendingError ?? (this.#receivedClose ? undefined : errorForClose(code, reason, 'session'));
     const info: CloseInfo = error ? { code, reason, error, initiator } : { code, reason, initiator };

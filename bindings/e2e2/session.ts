@@ -35,16 +35,18 @@ import {
   RECORD_TYPE_DATA,
   RECORD_TYPE_REKEY,
 } from './constants.js';
-import type { K3 } from './derive.js';
+import { deriveEapiRoot, type K3 } from './derive.js';
 import { Eapi, ReplayCache, verifyEapiRequest, type VerifiedEapi, type VerifyEapiOptions } from './eapi.js';
 import { verifyEapiHttpRequest, type EapiHttpPolicy, type EapiHttpRequest, type VerifiedEapiHttp } from './eapi-http.js';
 import { toHex } from './encoding.js';
 
+/** A session's state (SPEC.md §7.6). */
 export type SessionState = 'pending' | 'established' | 'closing' | 'closed' | 'disposed';
 
 /** What open() found in a record. `rekey` records carry application data like `data` ones (possibly empty). */
 export type OpenResult = { type: 'data'; data: Uint8Array } | { type: 'rekey'; data: Uint8Array } | { type: 'close' };
 
+/** Which end of the handshake a session is: the client is the Noise initiator. */
 export type SessionRole = 'client' | 'server';
 
 const EMPTY = new Uint8Array(0);
@@ -57,18 +59,23 @@ export interface SessionInit {
   rekeyAfterRecords: number;
   /** Server only: the key id was unknown, so a dummy key was used (reported only in error causes). */
   unknownKey?: boolean;
+  /** The handshake was E2-E2 v2-hybrid (X25519 + ML-KEM-768), not v1. */
+  postQuantum?: boolean;
 }
 
 /** Keys and counters of one session, reachable only through `coreOf` (never enumerable on the public objects). */
 class SessionCore {
   readonly role: SessionRole;
   readonly keyId: string;
+  readonly postQuantum: boolean;
   readonly sessionId: Uint8Array;
   readonly send = new CipherState();
   readonly receive = new CipherState();
   readonly rekeyAfterRecords: number;
   readonly unknownKey: boolean;
   exporter: Uint8Array;
+  /** deriveEapiRoot(exporter): what EAPIs derive from, and all a verifier outside this session needs. */
+  eapiRoot: Uint8Array;
   pending: boolean;
   sendClosed = false;
   receiveClosed = false;
@@ -79,6 +86,7 @@ class SessionCore {
     const { k3 } = init;
     this.role = init.role;
     this.keyId = init.keyId;
+    this.postQuantum = init.postQuantum === true;
     this.sessionId = k3.sessionId.slice();
     this.rekeyAfterRecords = init.rekeyAfterRecords;
     this.unknownKey = init.unknownKey === true;
@@ -86,6 +94,7 @@ class SessionCore {
     this.send.initializeKey(sendKey);
     this.receive.initializeKey(receiveKey);
     this.exporter = k3.exporter.slice();
+    this.eapiRoot = deriveEapiRoot(this.exporter);
     k3.initiatorToResponder.fill(0);
     k3.responderToInitiator.fill(0);
     k3.exporter.fill(0);
@@ -175,6 +184,7 @@ class SessionCore {
     this.send.destroy();
     this.receive.destroy();
     this.exporter.fill(0);
+    this.eapiRoot.fill(0);
     this.disposed = true;
   }
 }
@@ -202,6 +212,11 @@ export abstract class Session {
   /** The API key id this session was made with (public). */
   get keyId(): string {
     return this.#core.keyId;
+  }
+
+  /** True when the handshake was E2-E2 v2-hybrid (X25519 + ML-KEM-768, SPEC.md §13), false for v1. */
+  get postQuantum(): boolean {
+    return this.#core.postQuantum;
   }
 
   /** Hex of the 16-byte session id: equal on both sides, derived, never sent during the handshake. */
@@ -254,7 +269,7 @@ export class ClientSession extends Session {
     if (core.sendClosed || core.receiveClosed) throw new SessionClosedError('session is closing or closed: EAPIs end with it');
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
     const index = options.index ?? this.#nextEapiIndex;
-    const eapi = new Eapi(core.exporter, core.sessionId, { index, scope: options.scope, expiresAt: options.expiresAt });
+    const eapi = new Eapi(core.eapiRoot, core.sessionId, { index, scope: options.scope, expiresAt: options.expiresAt });
     if (options.index === undefined) this.#nextEapiIndex = Math.min(index + 1, EAPI_MAX_INDEX);
     this.#eapis.add(eapi);
     return eapi;
@@ -296,7 +311,7 @@ export class ServerSession extends Session {
     core.assertNotDisposed();
     if (core.sendClosed || core.receiveClosed) throw new SessionClosedError('session is closing or closed: EAPIs end with it');
     try {
-      return verifyEapiRequest(core.exporter, core.sessionId, this.#replay, { clockSkewMs: this.#clockSkewMs }, options);
+      return verifyEapiRequest(core.eapiRoot, core.sessionId, this.#replay, { clockSkewMs: this.#clockSkewMs }, options);
     } catch (error) {
       if (core.unknownKey && error instanceof AuthenticationError) throw authenticationFailed('eapi (unknown key id: dummy key in use)', error);
       throw error;
@@ -304,7 +319,7 @@ export class ServerSession extends Session {
   }
 
   /**
-   * Verify a request signed with the RFC 9421 EAPI profile (SPEC.md §8.7) against this session,
+   * Verify a request signed with the RFC 9421 EAPI profile (SPEC.md §8.6) against this session,
    * with its replay cache and clock skew. Rejects with ERR_AUTHENTICATION_FAILED (parse, another
    * session's EAPI, MAC, body digest), then ERR_EAPI_EXPIRED, ERR_EAPI_CLOCK_SKEW, ERR_EAPI_SCOPE,
    * ERR_EAPI_POLICY, ERR_EAPI_REPLAYED. Find the session with claimedEapiHttpSessionId(request).
@@ -318,8 +333,19 @@ export class ServerSession extends Session {
       ...options,
       clockSkewMs: this.#clockSkewMs,
       replay: this.#replay,
-      lookupSession: (id) => (id === sessionId && !core.disposed ? { exporter: core.exporter, keyId: core.keyId } : undefined),
+      lookupSession: (id) => (id === sessionId && !core.disposed ? { eapiRoot: core.eapiRoot, keyId: core.keyId } : undefined),
     });
+  }
+
+  /**
+   * A copy of this session's EAPI root (SPEC.md §6.5): what a verifier elsewhere (another process,
+   * a shared SessionRegistry) needs to check this session's EAPIs, and nothing more: it decrypts
+   * no record. Secret: the caller wipes its copy when done.
+   */
+  exportEapiRoot(): Uint8Array {
+    const core = coreOf(this);
+    core.assertNotDisposed();
+    return core.eapiRoot.slice();
   }
 
   override dispose(): void {
@@ -335,10 +361,10 @@ export function setSessionNoncesForTestingOnly(session: Session, nonces: { send?
   if (nonces.receive !== undefined) core.receive.setNonce(nonces.receive);
 }
 
-/** The live arrays holding a session's secrets (send key, receive key, exporter), not copies: wipe tests only. Not exported from the package. */
+/** The live arrays holding a session's secrets (send key, receive key, exporter, EAPI root), not copies: wipe tests only. Not exported from the package. */
 export function sessionLiveSecretsForTestingOnly(session: Session): Uint8Array[] {
   const core = coreOf(session);
-  return [core.send.liveKeyForTestingOnly(), core.receive.liveKeyForTestingOnly(), core.exporter].filter((a): a is Uint8Array => a !== null);
+  return [core.send.liveKeyForTestingOnly(), core.receive.liveKeyForTestingOnly(), core.exporter, core.eapiRoot].filter((a): a is Uint8Array => a !== null);
 }
 
 /** A snapshot of a session's keys and counters (tests of rollback only). Not exported from the package. */
