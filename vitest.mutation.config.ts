@@ -11,6 +11,7 @@ export default defineConfig({
     include: [
       'test/noise.test.ts',
       'test/noise-pattern.test.ts',
+      'test/noise-hfs.test.ts',
       'test/e2e2-eapi.test.ts',
       'test/e2e2-handshake.test.ts',
       'test/e2e2-session.test.ts',
