@@ -34,6 +34,7 @@ import {
 import { MAX_RECORD_DATA_BYTES } from '../e2e2/constants.js';
 import { CloseCode, closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import type { MessageSocket } from './socket.js';
+import { channelWebStreams, type ChannelWebStreams, type WebStreamsOptions } from './web-streams.js';
 
 export { MAX_RECORD_DATA_BYTES };
 
@@ -95,6 +96,8 @@ export class Channel implements AsyncIterable<Uint8Array> {
   readonly role: 'client' | 'server';
   /** The API key id the client authenticated with (public). */
   readonly keyId: string;
+  /** True when the handshake was E2-E2 v2-hybrid (X25519 + ML-KEM-768, SPEC.md §13). */
+  readonly postQuantum: boolean;
   /** Hex of the 16-byte session id both sides derive from K3 (never sent during the handshake). */
   readonly sessionId: string;
   /** Resolves once the WebSocket is closed, with how it ended. Never rejects. */
@@ -144,6 +147,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     this.#settings = settings;
     this.role = session.role;
     this.keyId = session.keyId;
+    this.postQuantum = session.postQuantum;
     this.sessionId = session.sessionId;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     socket.onMessage = (bytes) => this.#receive(bytes);
@@ -177,6 +181,11 @@ export class Channel implements AsyncIterable<Uint8Array> {
   /** 'open', 'closing' (a close started) or 'closed' (the WebSocket is closed). */
   get state(): 'open' | 'closing' | 'closed' {
     return this.#state;
+  }
+
+  /** True when our direction stays open after the peer's CLOSE record (the `allowHalfOpen` option). */
+  get allowHalfOpen(): boolean {
+    return this.#settings.allowHalfOpen;
   }
 
   /** True while we may still send (our CLOSE record not yet sent). */
@@ -306,6 +315,17 @@ export class Channel implements AsyncIterable<Uint8Array> {
       default:
         throw new InvalidArgumentError("event must be 'message', 'end', 'drain' or 'close'");
     }
+  }
+
+  /**
+   * The channel as WHATWG streams of bytes (browsers, Deno, Bun, Workers, Node; README "Streams"):
+   * `readable` yields the incoming messages and closes at the peer's CLOSE record; `writable`
+   * writes as write() does and its close() sends our CLOSE record. Backpressure both ways (the
+   * channel pauses while the readable's queue is full). Cancel or abort ends the channel at once
+   * (1011, no CLOSE record). Once per channel: the streams take over its incoming messages.
+   */
+  webStreams(options?: WebStreamsOptions): ChannelWebStreams {
+    return channelWebStreams(this, options);
   }
 
   /**
