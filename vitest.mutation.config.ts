@@ -15,6 +15,7 @@ export default defineConfig({
       'test/e2e2-eapi.test.ts',
       'test/e2e2-handshake.test.ts',
       'test/e2e2-session.test.ts',
+      'test/e2e2-hybrid.test.ts',
       'test/eapi-http.test.ts',
       'test/eapi-registry.test.ts',
       'test/protocol-vectors.test.ts',
