@@ -47,7 +47,7 @@ describe('EAPIs and the session lifecycle', () => {
     server.open(client.close());
     const closing = 'session is closing or closed: EAPIs end with it';
     expectCode(() => client.issueEapi({ scope: 's', expiresAt: NOW }), 'ERR_SESSION_CLOSED', closing);
-    expectCode(() => server.verifyEapi({ authorization: 'E2E2-EAPI x', method: 'GET', path: '/', now: NOW }), 'ERR_SESSION_CLOSED', closing);
+    expectCode(() => server.verifyEapi({ authorization: 'E2E2-EAPI x', method: 'GET', path: '/', now: NOW, requiredScope: 's' }), 'ERR_SESSION_CLOSED', closing);
     await expectCodeAsync(() => server.verifyEapiHttp(GET), 'ERR_SESSION_CLOSED', closing);
   });
 
