@@ -12,6 +12,7 @@ const entries = {
   channel: 'bindings/channel-browser.ts',
   'channel-node': 'bindings/channel-node.ts',
   server: 'bindings/server.ts',
+  http: 'bindings/http/index.ts',
 };
 
 const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws'];

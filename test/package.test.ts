@@ -18,6 +18,7 @@ const expectedExports: Record<string, string> = {
   'e2e2/noise': 'createHandshake',
   'e2e2/channel': 'connect',
   'e2e2/server': 'createServer',
+  'e2e2/http': 'verifyEapiRequest',
 };
 
 function runNode(args: string[]): string {
@@ -26,7 +27,7 @@ function runNode(args: string[]): string {
 
 describe('package exports', () => {
   it('lists exactly the subpaths tested here (plus ./browser and ./package.json)', () => {
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './channel', './crypto', './noise', './package.json', './server']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './channel', './crypto', './http', './noise', './package.json', './server']);
   });
 
   for (const [specifier, name] of Object.entries(expectedExports)) {
