@@ -9,7 +9,7 @@
  * stream), publicOrigin and trustProxy. eapiHandler: the fetch-handler form, without a server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AddressInfo } from 'node:net';
+import { connect as connectTcp, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { Hono, type Context, type Next } from 'hono';
@@ -363,6 +363,25 @@ describe('Express raw-body rule and the target URI behind a proxy', () => {
     expect(r.json()).toEqual({ setupError: 'ERR_INVALID_STATE' });
     // Without a body there is nothing to lose: it verifies.
     expect((await go({ path: '/parsed/x' })).status).toBe(200);
+  });
+
+  it('a client that goes away mid-body costs nothing: no answer, no next(), and the next request verifies', async () => {
+    const before = failures.length;
+    const { port } = new URL(srv.base);
+    const socket = connectTcp({ host: '127.0.0.1', port: Number(port) });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const s: Sent = { path: '/api/orders', body: JSON.stringify({ pad: 'z'.repeat(1000) }) };
+    const headers = sign(srv.base, eapi, s);
+    const head = Object.entries({ ...headers, host: new URL(srv.base).host, 'content-length': String(s.body!.length) }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    socket.write(`POST /api/orders HTTP/1.1\r\n${head}\r\n\r\n${s.body!.slice(0, 100)}`);
+    const got: Buffer[] = [];
+    socket.on('data', (d) => got.push(d));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(Buffer.concat(got).length).toBe(0); // nothing answered while the body was incomplete
+    expect(failures.length).toBe(before);
+    expect((await go({ path: '/api/orders', body: '{}' })).status).toBe(200);
   });
 
   it('publicOrigin: the signature must name the public origin, not the address the server sees', async () => {

@@ -108,7 +108,10 @@ export function eapiPreflight(request: Request, options: { cors?: EapiCorsOption
  *   check.headers.forEach((v, k) => response.headers.set(k, v));
  */
 export async function checkEapiRequest(request: Request, options: EapiVerifierOptions): Promise<EapiCheck> {
-  const resolved = resolveVerifierOptions(options);
+  return checkResolved(request, resolveVerifierOptions(options));
+}
+
+async function checkResolved(request: Request, resolved: ResolvedVerifierOptions): Promise<EapiCheck> {
   const preflight = preflightResponse(request, resolved.cors);
   if (preflight !== undefined) return { ok: false, response: preflight };
   const cors = responseCorsHeaders(resolved.cors, header(request, 'origin'));
@@ -123,24 +126,26 @@ export async function checkEapiRequest(request: Request, options: EapiVerifierOp
 }
 
 /**
- * A fetch handler (`Deno.serve(h)`, `Bun.serve({ fetch: h })`, `export default { fetch: h }`)
- * that runs `handler` only for verified requests, and adds the CORS headers to its response.
+ * A fetch handler (`Deno.serve(h)`, `Bun.serve({ fetch: h })`) that runs `handler` only for
+ * verified requests, and adds the CORS headers to its response. Options are checked here, once.
  */
 export function eapiHandler(
   options: EapiVerifierOptions,
   handler: (request: Request, claims: EapiClaims) => Response | Promise<Response>,
 ): (request: Request) => Promise<Response> {
-  resolveVerifierOptions(options); // misconfiguration fails here, not on the first request
+  const resolved = resolveVerifierOptions(options);
   return async (request) => {
-    const check = await checkEapiRequest(request, options);
+    const check = await checkResolved(request, resolved);
     if (!check.ok) return check.response;
-    let response = await handler(request, check.claims);
-    let added = false;
-    check.headers.forEach(() => void (added = true));
-    if (added) {
-      // A Response from fetch() has immutable headers: copy it once.
-      response = new Response(response.body, response);
-      check.headers.forEach((value, name) => (name === 'vary' ? response.headers.append(name, value) : response.headers.set(name, value)));
+    const returned = await handler(request, check.claims);
+    const extra: Array<[string, string]> = [];
+    check.headers.forEach((value, name) => void extra.push([name, value]));
+    if (extra.length === 0) return returned;
+    // A Response from fetch() has immutable headers: copy it once.
+    const response = new Response(returned.body, returned);
+    for (const [name, value] of extra) {
+      if (name === 'vary') response.headers.append(name, value);
+      else response.headers.set(name, value);
     }
     return response;
   };
