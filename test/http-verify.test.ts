@@ -14,7 +14,16 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { Hono, type Context, type Next } from 'hono';
 import { serve } from '@hono/node-server';
-import { generateApiKey, signEapiHttpRequest, ReplayCache, type Eapi, type ReplayStore } from '../bindings/index.js';
+import {
+  generateApiKey,
+  signEapiHttpRequest,
+  MemoryReplayStore,
+  MemorySessionRegistry,
+  ReplayCache,
+  type Eapi,
+  type ReplayStore,
+  type SessionRegistry,
+} from '../bindings/index.js';
 import {
   checkEapiRequest,
   eapiHandler,
@@ -27,7 +36,6 @@ import {
   type EapiClaims,
   type EapiVerifierOptions,
 } from '../bindings/http/index.js';
-import { sessionSnapshotForTestingOnly } from '../bindings/e2e2/session.js';
 import { AuthenticationError, StoreUnavailableError, type E2E2Error } from '../bindings/errors.js';
 import { handshakePair } from './helpers/handshake.js';
 
@@ -41,23 +49,25 @@ const MAX_BODY = 4096;
 async function fleet() {
   const { client, server } = await handshakePair(KEY);
   const stranger = (await handshakePair(KEY)).client; // its server session is not registered
-  const exporter = (sessionSnapshotForTestingOnly(server).exporter as Uint8Array).slice();
+  const registry = new MemorySessionRegistry();
+  const eapiRoot = server.exportEapiRoot();
+  await registry.register(server.sessionId, { eapiRoot, keyId: KEY.keyId, expiresAt: Date.now() + 10 * MINUTE });
+  eapiRoot.fill(0);
+  // The stores as a fleet would have them, with a switch that makes each fail as an unreachable Redis does.
   const state = { sessionsDown: false, replayDown: false };
   const down = () => new StoreUnavailableError('store unavailable', { cause: new Error('ECONNREFUSED 127.0.0.1:6379') });
-  const sessions = {
-    lookup: async (id: string) => {
+  const sessions: Pick<SessionRegistry, 'lookup'> = {
+    lookup: async (id) => {
       if (state.sessionsDown) throw down();
-      return id === client.sessionId ? { exporter, keyId: KEY.keyId } : undefined;
+      return registry.lookup(id);
     },
   };
   const cache = new ReplayCache(1000);
-  const used = new Set<string>();
+  const store = new MemoryReplayStore();
   const replay: ReplayStore = {
-    claim: async (key: string) => {
+    claim: async (key, ttlMs) => {
       if (state.replayDown) throw down();
-      if (used.has(key)) return false;
-      used.add(key);
-      return true;
+      return store.claim(key, ttlMs);
     },
   };
   return { client, stranger, sessions, replay, cache, state };

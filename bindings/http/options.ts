@@ -10,7 +10,7 @@
  * :authority (HTTP/2).
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { EapiSessionRecord, ReplayStore, SessionRegistry } from '../e2e2/eapi-stores.js';
+import type { ReplayStore, SessionRegistry } from '../e2e2/eapi-stores.js';
 import type { ReplayCache } from '../e2e2/eapi.js';
 import type { EapiHttpPolicy, EapiHttpSession, VerifiedEapiHttp, VerifyEapiHttpOptions } from '../e2e2/eapi-http.js';
 import { authenticationFailed } from '../noise/failures.js';
@@ -19,9 +19,7 @@ import { DEFAULT_EAPI_MAX_BODY_BYTES } from './constants.js';
 import { resolveCors, type EapiCorsOptions, type ResolvedCors } from './cors.js';
 
 /** Where the verifier finds a session's EAPI material: a SessionRegistry (e.g. `server.eapiSessions`) or any lookup. */
-export type EapiSessionSource =
-  | Pick<SessionRegistry, 'lookup'>
-  | { lookup(sessionId: string): EapiHttpSession | EapiSessionRecord | undefined | Promise<EapiHttpSession | EapiSessionRecord | undefined> };
+export type EapiSessionSource = Pick<SessionRegistry, 'lookup'> | { lookup(sessionId: string): EapiHttpSession | undefined | Promise<EapiHttpSession | undefined> };
 
 export interface EapiVerifierOptions {
   /** The live sessions. An unknown or closed session is ERR_AUTHENTICATION_FAILED; a lookup that rejects, ERR_STORE_UNAVAILABLE. */
@@ -84,7 +82,7 @@ export function resolveVerifierOptions(options: EapiVerifierOptions): ResolvedVe
   const publicOrigin = options.publicOrigin === undefined ? undefined : serializedOrigin(options.publicOrigin, 'options.publicOrigin');
   if (options.onFailure !== undefined && typeof options.onFailure !== 'function') throw new InvalidArgumentError('options.onFailure must be a function');
   const verify: Omit<VerifyEapiHttpOptions, 'now'> = {
-    lookupSession: (id) => sessions.lookup(id) as EapiHttpSession | undefined | Promise<EapiHttpSession | undefined>,
+    lookupSession: (id) => sessions.lookup(id),
     replay,
   };
   if (options.policy !== undefined) verify.policy = options.policy;
