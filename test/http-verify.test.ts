@@ -453,6 +453,21 @@ describe('web-standard Request API (no server)', () => {
     expect(eapiPreflight(new Request(url, { method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'GET' } }), {})?.status).toBe(403);
   });
 
+  it('behind a proxy: publicOrigin and trustProxy decide the @authority of a Request too', async () => {
+    const f = await fleet();
+    const eapi = f.client.issueEapi({ scope: 'a', expiresAt: Date.now() + MINUTE });
+    const seen = 'http://10.0.0.7:8080/orders?x=1'; // what the server behind the proxy sees
+    const signedFor = (url: string, extra: Record<string, string> = {}) => new Request(seen, { headers: { ...extra, ...signEapiHttpRequest(eapi, { method: 'GET', url }) } });
+    const pub = { ...baseOptions(f), publicOrigin: 'https://api.example.com' };
+    await expect(verifyEapiRequest(signedFor('https://api.example.com/orders?x=1'), pub)).resolves.toMatchObject({ scope: 'a' });
+    await expect(verifyEapiRequest(signedFor(seen), pub)).rejects.toMatchObject({ code: 'ERR_AUTHENTICATION_FAILED' });
+    const proxied = { ...baseOptions(f), trustProxy: true };
+    const fwd = { 'x-forwarded-proto': 'https, http', 'x-forwarded-host': 'edge.example.com:8443, 10.0.0.7:8080' };
+    await expect(verifyEapiRequest(signedFor('https://edge.example.com:8443/orders?x=1', fwd), proxied)).resolves.toMatchObject({ scope: 'a' });
+    await expect(verifyEapiRequest(signedFor(seen), proxied)).resolves.toMatchObject({ scope: 'a' }); // no forwarded headers: the URL as seen
+    await expect(verifyEapiRequest(signedFor(seen, fwd), baseOptions(f))).resolves.toMatchObject({ scope: 'a' }); // not trusted: ignored
+  });
+
   it('options are checked up front (ERR_INVALID_ARGUMENT), and eapiProblem maps only refusals', async () => {
     const f = await fleet();
     const bad: Array<Partial<EapiVerifierOptions>> = [
