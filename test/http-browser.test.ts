@@ -2,9 +2,9 @@
  * A cross-origin EAPI call from real Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core): a page on origin A (127.0.0.1:portA) loads the browser bundle, opens a
  * channel to origin B (127.0.0.1:portB: an E2E2Server attached to an Express server), issues an
- * EAPI, signs a POST with signEapiHttpRequest and sends it with plain fetch(). The browser's
- * preflight passes, eapiMiddleware verifies against `server.eapiSessions`, and the page reads
- * the 200 and a 401's problem body and challenge. The same page on an origin B does not list
+ * EAPI, signs a POST with signEapiHttpRequest and sends it with plain fetch(), then the same
+ * through createEapiFetch. The browser's preflight passes, eapiMiddleware verifies against
+ * `server.eapiSessions`, and the page reads the 200s and a 401's problem body and challenge. The same page on an origin B does not list
  * (127.0.0.1:portC) is stopped by the browser at the preflight: its POST never reaches the route.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,7 @@ function listen(server: Server): Promise<number> {
 /** What the page reports. */
 interface PageResult {
   signed?: { status: number; body: unknown; type: string };
+  wrapped?: { status: number; body: unknown; type: string };
   unsigned?: { status: number; body: { code?: string }; challenge: string | null };
   error?: string;
 }
@@ -111,6 +112,10 @@ describe.skipIf(!available)('cross-origin EAPI-signed fetch in Chromium', () => 
             const r = await fetch(url, { method: 'POST', headers: { ...headers, ...signature }, body });
             // Readable at all only because the server's Access-Control-Allow-Origin named this origin.
             out.signed = { status: r.status, body: await r.json(), type: r.type };
+            // The same call through createEapiFetch (eapi-fetch.ts): it signs, digests and sends the content-type itself.
+            const signedFetch = e2e2.createEapiFetch(channel, { scope: 'orders:write', lifetimeMs: 60_000 });
+            const w = await signedFetch(url, { method: 'POST', headers, body: JSON.stringify({ qty: 3 }) });
+            out.wrapped = { status: w.status, body: await w.json(), type: w.type };
             const u = await fetch(url, { method: 'POST', headers, body });
             out.unsigned = { status: u.status, body: await u.json(), challenge: u.headers.get('www-authenticate') };
           } catch (error) {
@@ -127,12 +132,13 @@ describe.skipIf(!available)('cross-origin EAPI-signed fetch in Chromium', () => 
     }
   }
 
-  it('a page on a listed origin gets 200 for its signed POST, and can read a 401 and its challenge', async () => {
+  it('a page on a listed origin gets 200 for its signed POSTs (signEapiHttpRequest + fetch, createEapiFetch) and can read a 401 and its challenge', async () => {
     const result = await runPage(originA);
     expect(result.error).toBeUndefined();
     expect(result.signed).toEqual({ status: 200, body: { scope: 'orders:write', order: { qty: 2 } }, type: 'cors' });
     expect(result.unsigned).toEqual({ status: 401, body: expect.objectContaining({ code: 'ERR_AUTHENTICATION_FAILED' }), challenge: 'Signature tag="e2e2-eapi/v1"' });
-    expect(handled).toHaveLength(1);
+    expect(result.wrapped).toEqual({ status: 200, body: { scope: 'orders:write', order: { qty: 3 } }, type: 'cors' });
+    expect(handled).toHaveLength(2);
   }, 60_000);
 
   it('a page on an unlisted origin is blocked by the browser at the preflight; its POST never runs', async () => {
