@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect as connectTcp, type AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import express from 'express';
 import { Hono, type Context, type Next } from 'hono';
 import { serve } from '@hono/node-server';
@@ -35,6 +35,7 @@ import {
   EAPI_WWW_AUTHENTICATE,
   type EapiClaims,
   type EapiVerifierOptions,
+  type EapiVerifiedRequestFields,
 } from '../bindings/http/index.js';
 import { AuthenticationError, StoreUnavailableError, type E2E2Error } from '../bindings/errors.js';
 import { handshakePair } from './helpers/handshake.js';
@@ -407,6 +408,32 @@ describe('Express raw-body rule and the target URI behind a proxy', () => {
     expectProblem(await go({ path: '/proxied/a', signUrl: 'https://edge.example.com/evil/proxied/a', headers: forged }), 401, 'ERR_AUTHENTICATION_FAILED');
     // Without trustProxy the same headers change nothing.
     expect((await go({ path: '/api/a', headers })).status).toBe(200);
+  });
+});
+
+describe('plain node:http (no framework)', () => {
+  it('eapiMiddleware as the whole request listener: next() only after verification, refusals answered by it', async () => {
+    const f = await fleet();
+    const eapi = f.client.issueEapi({ scope: 'orders:read', expiresAt: Date.now() + MINUTE });
+    const mw = eapiMiddleware(baseOptions(f));
+    const nexts: unknown[] = [];
+    const server = createHttpServer((req, res) =>
+      mw(req, res, (error?: unknown) => {
+        nexts.push(error);
+        const r = req as typeof req & EapiVerifiedRequestFields<Buffer>;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ scope: r.eapi.scope, rawBody: r.rawBody.toString() }));
+      }),
+    );
+    const base = await listen(server);
+    try {
+      const ok = await send(base, { path: '/orders?id=7', body: '[1,2]' }, sign(base, eapi, { path: '/orders?id=7', body: '[1,2]' }));
+      expect({ status: ok.status, json: ok.json() }).toEqual({ status: 200, json: { scope: 'orders:read', rawBody: '[1,2]' } });
+      const refused = await send(base, { path: '/orders' }, {});
+      expect(refused.text).toBe(AUTH_FAILED_BODY);
+      expect(nexts).toEqual([undefined]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 

@@ -82,6 +82,25 @@ describe('package exports', () => {
   });
 });
 
+describe('e2e2/http', () => {
+  it('imports nothing but its own chunks (no node: module, no package), so it loads in Deno, Bun and Workers', () => {
+    const seen = new Set<string>();
+    const specifiers: string[] = [];
+    const visit = (file: URL): void => {
+      if (seen.has(file.href)) return;
+      seen.add(file.href);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+        specifiers.push(m[1]!);
+        if (m[1]!.startsWith('.')) visit(new URL(m[1]!, file));
+      }
+    };
+    visit(new URL('../dist/esm/http.js', import.meta.url));
+    expect(seen.size).toBeGreaterThan(1);
+    expect(specifiers.filter((s) => !s.startsWith('./'))).toEqual([]);
+  });
+});
+
 describe('the Node that runs the tests', () => {
   // The `node` devDependency (Node 24, for StrykerJS) links node_modules/.bin/node, which npm
   // scripts would find first: `npm test` must run the suite on the Node that runs npm instead.

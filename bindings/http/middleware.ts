@@ -48,9 +48,9 @@ export interface EapiNodeResponse {
   end(body?: string): unknown;
 }
 
-/** What the middleware adds to a request it let through. */
-export interface EapiVerifiedRequestFields {
-  rawBody: Uint8Array;
+/** What the middleware adds to a request it let through (`EapiVerifiedRequestFields<Buffer>` under Node). */
+export interface EapiVerifiedRequestFields<Bytes extends Uint8Array = Uint8Array> {
+  rawBody: Bytes;
   eapi: EapiClaims;
 }
 
