@@ -11,6 +11,7 @@
 
 export type ErrorFault = 'peer' | 'caller' | 'lifecycle';
 
+/** Base of every error e2e2 throws: a stable `code` (ERR_*), and `fault` telling whose fault it is (peer, caller or lifecycle). Details only in `cause`; never key material. */
 export abstract class E2E2Error extends Error {
   /** Stable machine-readable code, e.g. `ERR_AUTHENTICATION_FAILED`. */
   abstract readonly code: E2E2ErrorCode;

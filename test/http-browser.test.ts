@@ -8,24 +8,20 @@
  * (127.0.0.1:portC) is stopped by the browser at the preflight: its POST never reaches the route.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { generateApiKey } from '../bindings/index.js';
 import { createServer, type E2E2Server } from '../bindings/server.js';
 import { eapiMiddleware, type EapiClaims } from '../bindings/http/index.js';
 import { MemoryReplayStore } from '../bindings/e2e2/eapi-stores.js';
 import { assertBuilt, ROOT } from './helpers/cli.js';
+import { chromiumAvailable, launchChromium } from './helpers/browser.js';
 
-const CHROMIUM = process.env.E2E2_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-  console.warn(`[http-browser] skipping: ${CHROMIUM} not found (apt-get install -y chromium)`);
-}
+const available = chromiumAvailable('http-browser');
 
 const KEY = generateApiKey();
 
@@ -78,11 +74,8 @@ describe.skipIf(!available)('cross-origin EAPI-signed fetch in Chromium', () => 
     });
     apiBase = `http://127.0.0.1:${await listen(api)}`;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
-  }, 60_000);
+    browser = await launchChromium();
+  }, 400_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -139,7 +132,7 @@ describe.skipIf(!available)('cross-origin EAPI-signed fetch in Chromium', () => 
     expect(result.unsigned).toEqual({ status: 401, body: expect.objectContaining({ code: 'ERR_AUTHENTICATION_FAILED' }), challenge: 'Signature tag="e2e2-eapi/v1"' });
     expect(result.wrapped).toEqual({ status: 200, body: { scope: 'orders:write', order: { qty: 3 } }, type: 'cors' });
     expect(handled).toHaveLength(2);
-  }, 60_000);
+  });
 
   it('a page on an unlisted origin is blocked by the browser at the preflight; its POST never runs', async () => {
     const before = handled.length;
@@ -147,5 +140,5 @@ describe.skipIf(!available)('cross-origin EAPI-signed fetch in Chromium', () => 
     expect(result.signed).toBeUndefined();
     expect(result.error).toMatch(/TypeError: Failed to fetch/);
     expect(handled).toHaveLength(before);
-  }, 60_000);
+  });
 });

@@ -49,6 +49,7 @@ interface CommonOptions {
   fixedEphemeralPrivateKeyForTestingOnly?: Uint8Array;
 }
 
+/** Options of createClientHandshake: the API key, and optionally the context (SPEC.md §5.1). */
 export interface ClientHandshakeOptions extends CommonOptions {
   /** The API key: the token `e2e2_<keyId>_<secret>` or `{ keyId, secret }`. */
   apiKey: string | ApiKey;
@@ -57,6 +58,7 @@ export interface ClientHandshakeOptions extends CommonOptions {
 /** A key store lookup: the 32-byte secret for a key id, or undefined/null when there is none. */
 export type ResolveKey = (keyId: string) => Uint8Array | undefined | null | Promise<Uint8Array | undefined | null>;
 
+/** Options of createServerHandshake: how key ids resolve to secrets (SPEC.md §5.4), and optionally the context. */
 export interface ServerHandshakeOptions extends CommonOptions {
   resolveKey: ResolveKey;
   /** EAPI verification: accepted |now - timestamp|, ms. Default 30,000. */
@@ -109,6 +111,7 @@ function finish(hs: HandshakeState, trace: CommonOptions['trace']): K3 {
   return k3;
 }
 
+/** Where a client handshake is: before message 1, waiting for message 2, done, or disposed. */
 export type ClientHandshakeState = 'initial' | 'sent' | 'complete' | 'disposed';
 
 /** The client side: writeMessage1(), then readMessage2(message2) → ClientSession. */
@@ -196,6 +199,7 @@ export class ClientHandshake {
   }
 }
 
+/** Where a server handshake is: before message 1, resolving the key, done, or disposed. */
 export type ServerHandshakeState = 'initial' | 'responding' | 'complete' | 'disposed';
 
 /** What respond() returns: message 2 to send, and the pending ServerSession. */

@@ -40,11 +40,13 @@ import { Eapi, ReplayCache, verifyEapiRequest, type VerifiedEapi, type VerifyEap
 import { verifyEapiHttpRequest, type EapiHttpPolicy, type EapiHttpRequest, type VerifiedEapiHttp } from './eapi-http.js';
 import { toHex } from './encoding.js';
 
+/** A session's state (SPEC.md §7.6). */
 export type SessionState = 'pending' | 'established' | 'closing' | 'closed' | 'disposed';
 
 /** What open() found in a record. `rekey` records carry application data like `data` ones (possibly empty). */
 export type OpenResult = { type: 'data'; data: Uint8Array } | { type: 'rekey'; data: Uint8Array } | { type: 'close' };
 
+/** Which end of the handshake a session is: the client is the Noise initiator. */
 export type SessionRole = 'client' | 'server';
 
 const EMPTY = new Uint8Array(0);

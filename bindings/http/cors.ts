@@ -8,6 +8,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_EAPI_CORS_MAX_AGE_S, DEFAULT_EAPI_CORS_METHODS, EAPI_CORS_ALLOW_HEADERS, EAPI_CORS_EXPOSE_HEADERS } from './constants.js';
 
+/** Which origins may call cross-origin, and what their preflights are told. */
 export interface EapiCorsOptions {
   /**
    * Origins allowed to call: serialized origins compared exactly (`https://app.example.com`,

@@ -31,8 +31,11 @@ export interface EapiNodeRequest {
   socket?: unknown;
   readableEnded?: boolean;
   // The EventEmitter signatures of Node's own types, so IncomingMessage and Express's Request fit.
+  /** Listen for 'data', 'end', 'error' and 'close' while the body is read. */
   on(event: string, listener: (...args: any[]) => void): unknown;
+  /** Stop listening once the body is read (or refused). */
   removeListener(event: string, listener: (...args: any[]) => void): unknown;
+  /** Drain and drop the rest of a body over the limit. */
   resume?(): unknown;
   rawBody?: unknown;
   body?: unknown;
@@ -43,8 +46,11 @@ export interface EapiNodeRequest {
 export interface EapiNodeResponse {
   statusCode: number;
   headersSent?: boolean;
+  /** Set a response header (CORS, the challenge, problem+json). */
   setHeader(name: string, value: string | number | readonly string[]): unknown;
+  /** Read a header already set (to add to Vary rather than replace it). */
   getHeader(name: string): string | number | string[] | undefined;
+  /** Send a refusal or a preflight answer. */
   end(body?: string): unknown;
 }
 
@@ -54,6 +60,7 @@ export interface EapiVerifiedRequestFields<Bytes extends Uint8Array = Uint8Array
   eapi: EapiClaims;
 }
 
+/** A Connect/Express-style middleware: `(req, res, next)`. */
 export type EapiMiddleware = (req: EapiNodeRequest, res: EapiNodeResponse, next: (error?: unknown) => void) => void;
 
 const ABORTED = Symbol('aborted');

@@ -19,8 +19,14 @@ import { DEFAULT_EAPI_MAX_BODY_BYTES } from './constants.js';
 import { resolveCors, type EapiCorsOptions, type ResolvedCors } from './cors.js';
 
 /** Where the verifier finds a session's EAPI material: a SessionRegistry (e.g. `server.eapiSessions`) or any lookup. */
-export type EapiSessionSource = Pick<SessionRegistry, 'lookup'> | { lookup(sessionId: string): EapiHttpSession | undefined | Promise<EapiHttpSession | undefined> };
+export type EapiSessionSource =
+  | Pick<SessionRegistry, 'lookup'>
+  | {
+      /** The session's `{ eapiRoot, keyId }`, or undefined when it is unknown or closed. */
+      lookup(sessionId: string): EapiHttpSession | undefined | Promise<EapiHttpSession | undefined>;
+    };
 
+/** Options of verifyEapiRequest, checkEapiRequest, eapiHandler and eapiMiddleware. */
 export interface EapiVerifierOptions {
   /** The live sessions. An unknown or closed session is ERR_AUTHENTICATION_FAILED; a lookup that rejects, ERR_STORE_UNAVAILABLE. */
   sessions: EapiSessionSource;

@@ -29,6 +29,7 @@ export interface EapiProblemDetails {
   code: EapiProblemCode;
 }
 
+/** The codes answered as refusals (the others are not about the request: they reach the framework's error handling). */
 export type EapiProblemCode = Extract<
   E2E2ErrorCode,
   'ERR_AUTHENTICATION_FAILED' | 'ERR_EAPI_EXPIRED' | 'ERR_EAPI_CLOCK_SKEW' | 'ERR_EAPI_REPLAYED' | 'ERR_EAPI_SCOPE' | 'ERR_EAPI_POLICY' | 'ERR_BODY_TOO_LARGE' | 'ERR_STORE_UNAVAILABLE'

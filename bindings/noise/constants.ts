@@ -31,4 +31,5 @@ export const MAX_MESSAGE_BYTES = 65535;
  * Kept as two 32-bit halves, which is how the counter is stored.
  */
 export const NONCE_MAX_HIGH = 0xffffffff;
+/** Low 32 bits of the reserved nonce 2^64 - 1 (see NONCE_MAX_HIGH). */
 export const NONCE_MAX_LOW = 0xffffffff;

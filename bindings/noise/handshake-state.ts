@@ -27,6 +27,7 @@ import { concatBytes } from './bytes.js';
 import type { CipherState } from './cipher-state.js';
 import { SymmetricState } from './symmetric-state.js';
 
+/** The Noise role (Noise §5.3): the initiator writes the first message. */
 export type Role = 'initiator' | 'responder';
 /** Tokens of NN-based patterns (§7) with PSK modifiers (§9) and the HFS extension (e1, ekem1). */
 export type Token = 'e' | 'ee' | 'psk' | 'e1' | 'ekem1';
