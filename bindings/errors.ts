@@ -283,8 +283,19 @@ export class WasmUnavailableError extends E2E2Error {
   readonly fault = 'lifecycle';
 }
 
+/**
+ * The peer started the v1 handshake with a server that requires E2-E2 v2-hybrid (X25519 +
+ * ML-KEM-768, SPEC.md §13). The WebSocket binding closes with 4010; a client sees it as the cause.
+ */
+export class PostQuantumRequiredError extends E2E2Error {
+  static readonly code = 'ERR_PQ_REQUIRED';
+  readonly code = 'ERR_PQ_REQUIRED';
+  readonly fault = 'peer';
+}
+
 /** Every code, for exhaustive `switch (err.code)` in callers. */
 export type E2E2ErrorCode =
+  | 'ERR_PQ_REQUIRED'
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_INVALID_KEY_LENGTH'
   | 'ERR_INVALID_NONCE_LENGTH'

@@ -35,6 +35,9 @@ const out = {};
 try {
   const channel = await connect('ws://' + location.host + '/e2e2', { apiKey: ${JSON.stringify(token)} });
   out.sessionId = channel.sessionId;
+  // The server knows the session once it has read the key confirmation, which connect() sends as it
+  // resolves: a fetch on another connection could overtake it. The server's first message says it has.
+  await new Promise((resolve) => { const off = channel.on('message', () => { off(); resolve(); }); });
   const signedFetch = createEapiFetch(channel, { scope: 'orders:write', lifetimeMs: 60000 });
   const json = await signedFetch('/api/orders?dry-run=1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ qty: 2 }) });
   out.json = { status: json.status, body: await json.json() };
@@ -78,6 +81,7 @@ describe.skipIf(!available)('createEapiFetch in Chromium', () => {
       host: '127.0.0.1',
       port: 0,
       path: '/e2e2',
+      onChannel: (channel) => void channel.send('ready'),
       async httpHandler(req, res) {
         if (req.url === '/') {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page(KEY.token));
@@ -122,7 +126,7 @@ describe.skipIf(!available)('createEapiFetch in Chromium', () => {
     const sessionId = result.sessionId as string;
     expect(sessionId).toMatch(/^[0-9a-f]{32}$/);
 
-    expect(result.json.status).toBe(200);
+    expect(result.json.status, JSON.stringify(result.json.body)).toBe(200);
     expect(result.json.body).toMatchObject({ method: 'POST', contentType: 'application/json', body: '{"qty":2}' });
     expect(result.json.body.verified).toMatchObject({ sessionId, index: 0, scope: 'orders:write', components: ['@method', '@authority', '@path', '@query', 'content-digest', 'content-type'] });
 

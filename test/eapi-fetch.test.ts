@@ -429,6 +429,7 @@ describe('README "Signed fetch" Node example', () => {
     const verifiedOnServer: VerifiedEapiHttp[] = [];
     const server = await createE2E2Server({
       keys, port: 0,
+      onChannel: (channel) => void channel.send('ready'),
       async httpHandler(req, res) {
         const body = Buffer.concat(await req.toArray());
         const request = { method: req.method!, url: `http://${req.headers.host}${req.url}`, headers: req.headers, body };
@@ -439,6 +440,12 @@ describe('README "Signed fetch" Node example', () => {
     });
     try {
       const channel = await connect(`ws://127.0.0.1:${server.port}/`, { apiKey: KEY.token });
+      await new Promise<void>((ready) => {
+        const off = channel.on('message', () => {
+          off();
+          ready();
+        });
+      });
       const seen: Request[] = [];
       const signedFetch = createEapiFetch(channel, { scope: 'orders:write', lifetimeMs: 60_000, fetch: (r) => (seen.push((r as Request).clone()), fetch(r)) });
       const response = await signedFetch(`http://127.0.0.1:${server.port}/orders?dry-run=1`, {

@@ -314,7 +314,8 @@ describe('HandshakeState: every caller and lifecycle error says what went wrong'
     }
     expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e'], 'e' as never] } }), 'ERR_INVALID_ARGUMENT', 'each message pattern must be an array of tokens');
     expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e'], ['e', 'se' as Token]] } }), 'ERR_INVALID_ARGUMENT', 'unknown token "se" in message 2 of X');
-    expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e1']] } }), 'ERR_INVALID_ARGUMENT', "token 'e1' (Noise HFS, ../shared/specs/noise_hfs.md) is not implemented: pattern X cannot run");
+    expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e1', 'e1']] } }), 'ERR_INVALID_ARGUMENT', "message 1 of X sends a second 'e1' (Noise HFS §4)");
+    expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e1'], ['ekem1'], ['ekem1']] } }), 'ERR_INVALID_ARGUMENT', "'ekem1' in message 3 of X needs exactly one earlier 'e1' from the peer (Noise HFS §4)");
     expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e'], ['e'], ['e']] } }), 'ERR_INVALID_ARGUMENT', "message 3 of X sends a second 'e' (Noise §7.3)");
     expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e'], ['ee', 'e']] } }), 'ERR_INVALID_ARGUMENT', "'ee' in message 2 of X comes before both ephemerals (Noise §7.3)");
     expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e', 'ee'], ['e']] } }), 'ERR_INVALID_ARGUMENT', "'ee' in message 1 of X comes before both ephemerals (Noise §7.3)");
@@ -365,7 +366,7 @@ describe('HandshakeState: every caller and lifecycle error says what went wrong'
 
   it('onKeyStage sees K1 (the ee DH output) and K2 (ck after psk), each wiped after the call; a throwing observer fails the step and changes nothing', () => {
     const seen: { token: string; copy: string; live: Uint8Array }[] = [];
-    const onKeyStage = (token: 'ee' | 'psk', secret: Uint8Array) => void seen.push({ token, copy: hexOf(secret), live: secret });
+    const onKeyStage = (token: 'ee' | 'ekem1' | 'psk', secret: Uint8Array) => void seen.push({ token, copy: hexOf(secret), live: secret });
     const ei = bytesFromSeed(40, 32);
     const er = bytesFromSeed(41, 32);
     const initiator = new HandshakeState({ role: 'initiator', psk, onKeyStage, fixedEphemeralPrivateKeyForTestingOnly: ei });

@@ -20,13 +20,16 @@ import { parseDictionary } from './structured-fields.js';
 
 /** Anything that issues EAPIs: a client Channel (e2e2/channel) or a ClientSession. */
 export interface EapiSource {
+  /** Issue an EAPI for `scope` expiring at `expiresAt` (ms since the Unix epoch), under the next index. */
   issueEapi(options: { scope: string; expiresAt: number }): Eapi;
   /** When present ('closing', 'closed', 'disposed'), no request is signed: the source's own error is raised. */
   readonly state?: string;
 }
 
+/** The signature of the platform fetch: what createEapiFetch returns and what its `fetch` option takes. */
 export type FetchFunction = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
+/** Options of createEapiFetch: `scope` and `lifetimeMs` are required, the rest have defaults. */
 export interface EapiFetchOptions {
   /** Space-separated RFC 6749 §3.3 scope tokens every EAPI carries. */
   scope: string;

@@ -67,6 +67,7 @@ export {
   type VerifiedEapiHttp,
   type ParsedHttpSignature,
 } from './eapi-http.js';
+export { SfBytes, SfToken, type SfParams, type SfBareItem, type SfInnerList } from './structured-fields.js';
 export {
   createEapiFetch,
   EAPI_FETCH_MIN_LIFETIME_MS,
@@ -77,7 +78,6 @@ export {
   type EapiFetchOptions,
   type FetchFunction,
 } from './eapi-fetch.js';
-export { SfBytes, SfToken, type SfParams, type SfBareItem, type SfInnerList } from './structured-fields.js';
 export { ReplayCache } from './eapi.js';
 export { MemorySessionRegistry, MemoryReplayStore, type ReplayStore, type SessionRegistry, type EapiSessionRecord } from './eapi-stores.js';
 export { Eapi, parseEapiAuthorization, type EapiAuthorization, type EapiRequest, type EapiSignOptions, type VerifyEapiOptions, type VerifiedEapi } from './eapi.js';
