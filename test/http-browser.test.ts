@@ -65,7 +65,9 @@ describe.skipIf(!available)('cross-origin EAPI-signed fetch in Chromium', () => 
     // Origin B: Express, with the channel server on the same port.
     const app = express();
     api = createHttpServer(app);
-    channels = await createServer({ keys: (id) => (id === KEY.keyId ? KEY.secret : undefined), server: api });
+    // 'ready' tells the page its session is registered (the server knows it once it has read the key
+    // confirmation, which a request sent just after connect() resolves can overtake).
+    channels = await createServer({ keys: (id) => (id === KEY.keyId ? KEY.secret : undefined), server: api, onChannel: (channel) => void channel.send('ready') });
     app.use('/api', eapiMiddleware({ sessions: channels.eapiSessions, replay: new MemoryReplayStore(), requiredScope: 'orders:write', cors: { origins: [originA] } }));
     app.post('/api/orders', (req, res) => {
       const r = req as typeof req & { eapi: EapiClaims; rawBody: Buffer };
@@ -96,6 +98,12 @@ describe.skipIf(!available)('cross-origin EAPI-signed fetch in Chromium', () => 
           const out: PageResult = {};
           const e2e2 = (window as unknown as { e2e2: typeof import('../bindings/browser.js') }).e2e2;
           const channel = await e2e2.connect(apiBase.replace('http:', 'ws:'), { apiKey: token });
+          await new Promise<void>((ready) => {
+            const off = channel.on('message', () => {
+              off();
+              ready();
+            });
+          });
           try {
             const eapi = channel.issueEapi({ scope: 'orders:write', expiresAt: Date.now() + 60_000 });
             const url = `${apiBase}/api/orders?dry-run=1`;
