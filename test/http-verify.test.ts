@@ -495,6 +495,32 @@ describe('web-standard Request API (no server)', () => {
     await expect(verifyEapiRequest(signedFor(seen, fwd), baseOptions(f))).resolves.toMatchObject({ scope: 'a' }); // not trusted: ignored
   });
 
+  it('cors.origins as a predicate (only `true` allows), and the methods / allowHeaders / exposeHeaders options', async () => {
+    const cors = {
+      origins: (origin: string) => (origin.endsWith('.example.test') ? true : (1 as unknown as boolean)),
+      methods: ['GET', 'POST'],
+      allowHeaders: ['X-Request-Id'],
+      exposeHeaders: ['X-Trace'],
+      maxAgeSeconds: 0,
+    };
+    const preflight = (origin: string) => eapiPreflight(new Request('https://api.example.com/x', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } }), { cors })!;
+    const ok = preflight('https://shop.example.test');
+    expect(ok.status).toBe(204);
+    expect(corsHeaders(ok.headers)).toEqual({
+      'access-control-allow-origin': 'https://shop.example.test',
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': 'signature, signature-input, content-digest, content-type, x-request-id',
+      'access-control-max-age': '0',
+    });
+    const truthy = preflight('https://elsewhere.test');
+    expect(truthy.status).toBe(403);
+    expect(corsHeaders(truthy.headers)).toEqual({});
+    const f = await fleet();
+    const check = await checkEapiRequest(new Request('https://api.example.com/x', { headers: { origin: 'https://shop.example.test' } }), { ...baseOptions(f), cors });
+    expect(check.ok).toBe(false);
+    if (!check.ok) expect(check.response.headers.get('access-control-expose-headers')).toBe('www-authenticate, accept-signature, x-trace');
+  });
+
   it('options are checked up front (ERR_INVALID_ARGUMENT), and eapiProblem maps only refusals', async () => {
     const f = await fleet();
     const bad: Array<Partial<EapiVerifierOptions>> = [
