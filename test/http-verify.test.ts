@@ -530,6 +530,7 @@ describe('web-standard Request API (no server)', () => {
       { publicOrigin: 'https://api.example.com', trustProxy: true },
       { maxBodyBytes: -1 },
       { sessions: {} as EapiVerifierOptions['sessions'] },
+      { requiredScope: 'two tokens' },
     ];
     for (const extra of bad) expect(() => eapiMiddleware({ ...baseOptions(f), ...extra }), JSON.stringify(extra)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(eapiProblem(new Error('bug'))).toBeUndefined();

@@ -14,6 +14,7 @@ import type { ReplayStore, SessionRegistry } from '../e2e2/eapi-stores.js';
 import type { ReplayCache } from '../e2e2/eapi.js';
 import type { EapiHttpPolicy, EapiHttpSession, VerifiedEapiHttp, VerifyEapiHttpOptions } from '../e2e2/eapi-http.js';
 import { authenticationFailed } from '../noise/failures.js';
+import { SCOPE_TOKEN_PATTERN } from '../e2e2/derive.js';
 import type { E2E2Error } from '../errors.js';
 import { DEFAULT_EAPI_MAX_BODY_BYTES } from './constants.js';
 import { resolveCors, type EapiCorsOptions, type ResolvedCors } from './cors.js';
@@ -32,6 +33,7 @@ export interface EapiVerifierOptions {
   sessions: EapiSessionSource;
   /** Nonce memory shared by everything that verifies for these sessions (required: replays are refused). */
   replay: ReplayStore | ReplayCache;
+  /** What an EAPI may be (lifetime, scopes per API key id, covered components): ERR_EAPI_POLICY, 403. */
   policy?: EapiHttpPolicy;
   /** A scope token every request must carry (ERR_EAPI_SCOPE, 403). */
   requiredScope?: string;
@@ -86,6 +88,9 @@ export function resolveVerifierOptions(options: EapiVerifierOptions): ResolvedVe
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0) throw new InvalidArgumentError('options.maxBodyBytes must be a non-negative integer');
   if (options.publicOrigin !== undefined && options.trustProxy === true) throw new InvalidArgumentError('give publicOrigin or trustProxy, not both');
   const publicOrigin = options.publicOrigin === undefined ? undefined : serializedOrigin(options.publicOrigin, 'options.publicOrigin');
+  if (options.requiredScope !== undefined && (typeof options.requiredScope !== 'string' || !SCOPE_TOKEN_PATTERN.test(options.requiredScope))) {
+    throw new InvalidArgumentError('options.requiredScope must be one RFC 6749 §3.3 scope token');
+  }
   if (options.onFailure !== undefined && typeof options.onFailure !== 'function') throw new InvalidArgumentError('options.onFailure must be a function');
   const verify: Omit<VerifyEapiHttpOptions, 'now'> = {
     lookupSession: (id) => sessions.lookup(id),
