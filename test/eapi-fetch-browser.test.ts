@@ -7,21 +7,17 @@
  * session's typed error and never reaches the server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from './helpers/browser.js';
 import { assertBuilt, ROOT } from './helpers/cli.js';
 import { generateApiKey } from '../bindings/index.js';
 import { createServer, type E2E2Server } from '../bindings/server.js';
 import { isE2E2Error } from '../bindings/errors.js';
 import { eapiHttpRequestOf, readRequestBody } from './helpers/http-request.js';
 
-const CHROMIUM = process.env.E2E2_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-  console.warn(`[eapi-fetch-browser] skipping: ${CHROMIUM} not found (apt-get install -y chromium)`);
-}
+const available = chromiumAvailable('eapi-fetch-browser');
 
 const KEY = generateApiKey();
 
@@ -104,10 +100,7 @@ describe.skipIf(!available)('createEapiFetch in Chromium', () => {
         }
       },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
