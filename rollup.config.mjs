@@ -60,7 +60,7 @@ const workerdWasm = () => ({
 const WASM_IMPORT = 'e2e2:wasm-module';
 
 /** Entries of the `workerd` export condition: everything that runs without Node's modules. */
-const workerdEntries = { index: entries.index, crypto: entries.crypto, noise: entries.noise, channel: entries.channel };
+const workerdEntries = { index: entries.index, crypto: entries.crypto, noise: entries.noise, channel: entries.channel, http: entries.http };
 
 export default [
   {

@@ -476,6 +476,13 @@ describe('web-standard Request API (no server)', () => {
     expect(request.bodyUsed).toBe(false);
     expect(await request.text()).toBe('hi');
     await expect(verifyEapiRequest(request, baseOptions(f))).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' }); // body now used
+    // No Content-Length on a constructed Request: the limit is found while reading the clone, and the
+    // refusal settles (a tee branch's cancel() alone never does) with the original still readable.
+    const big = 'x'.repeat(MAX_BODY + 1);
+    const tooBig = new Request(url, { method: 'POST', headers: { ...headers, ...signEapiHttpRequest(eapi, { method: 'POST', url, headers, body: big }) }, body: big });
+    expect(tooBig.headers.get('content-length')).toBeNull();
+    await expect(verifyEapiRequest(tooBig, baseOptions(f))).rejects.toMatchObject({ code: 'ERR_BODY_TOO_LARGE' });
+    expect((await tooBig.text()).length).toBe(MAX_BODY + 1);
     expect(eapiPreflight(new Request(url, { method: 'OPTIONS' }), { cors: { origins: [ALLOWED] } })).toBeUndefined();
     expect(eapiPreflight(new Request(url, { method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'GET' } }), {})?.status).toBe(403);
   });

@@ -38,8 +38,8 @@ describe('package exports', () => {
     expect(file.equals(embedded)).toBe(true);
   });
 
-  it("the 'workerd' condition of ., ./crypto, ./noise and ./channel: dist/workerd/, importing dist/e2e2.wasm and embedding no bytes", () => {
-    const conditions = { '.': 'index', './crypto': 'crypto', './noise': 'noise', './channel': 'channel' };
+  it("the 'workerd' condition of ., ./crypto, ./noise, ./channel and ./http: dist/workerd/, importing dist/e2e2.wasm and embedding no bytes", () => {
+    const conditions = { '.': 'index', './crypto': 'crypto', './noise': 'noise', './channel': 'channel', './http': 'http' };
     for (const [subpath, name] of Object.entries(conditions)) {
       // First in its object, so it wins over import/node/browser where workerd and wrangler look.
       expect(Object.keys(pkg.exports[subpath])[0], subpath).toBe('workerd');

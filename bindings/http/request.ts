@@ -41,7 +41,8 @@ async function readBounded(request: Request, max: number): Promise<Uint8Array | 
     if (done) break;
     total += value.byteLength;
     if (total > max) {
-      await reader.cancel().catch(() => undefined);
+      // Not awaited: a tee branch's cancel() settles only once the other branch (the original body) is cancelled too (WHATWG Streams, ReadableStreamDefaultTee).
+      void reader.cancel().catch(() => undefined);
       throw new BodyTooLargeError('request body too large', { cause: { maxBodyBytes: max } });
     }
     chunks.push(value);
