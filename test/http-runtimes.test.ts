@@ -12,22 +12,11 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertBuilt, ROOT } from './helpers/cli.js';
 import { consumerDir, run, runtimeAvailable, type ConformanceResult } from './helpers/runtimes.js';
+import { expectHttpCheck } from './helpers/http-check.js';
 
 const NODE = process.env.npm_node_execpath ?? process.execPath;
 const BUN = join(ROOT, 'node_modules/bun/bin/bun.exe');
 const DENO = join(ROOT, 'node_modules/deno/deno');
-
-/** The checks http-check.mjs runs; each must be reported, and passed. */
-const CHECKS = [
-  'e2e2/http: a signed POST is 200 and the handler reads the body',
-  'e2e2/http: an unsigned POST is 401 problem+json with the challenge',
-  'e2e2/http: a preflight is 204 and a body over maxBodyBytes is 413',
-];
-
-export function expectHttpCheck(results: ConformanceResult[]): void {
-  expect(results.filter((r) => !r.ok)).toEqual([]);
-  expect(results.map((r) => r.name)).toEqual(CHECKS);
-}
 
 let dir: string;
 beforeAll(() => {

@@ -1,7 +1,7 @@
 /**
  * `e2e2/http`: the server side of EAPI over HTTP (SPEC.md §8.6, RFC 9421 `hmac-sha256` profile).
  *
- *   verifyEapiRequest(request, options)  → claims       web-standard Request (Hono, Deno, Bun)
+ *   verifyEapiRequest(request, options)  → claims       web-standard Request (Hono, Deno, Bun, Workers)
  *   checkEapiRequest(request, options)   → { ok, ... }  the same, with preflight and refusal responses
  *   eapiHandler(options, handler)        → fetch handler
  *   eapiMiddleware(options)              → (req, res, next) for Node http, Express, Connect

@@ -1,7 +1,7 @@
 /**
  * EAPI verification for web-standard handlers: a WHATWG `Request` in, claims or a `Response`
- * out (Hono, Deno.serve, Bun.serve, Node's fetch-style adapters; not Cloudflare Workers yet, which
- * refuse the embedded WASM: ERR_WASM_UNAVAILABLE). The body is read from a clone, so the handler
+ * out (Hono, Deno.serve, Bun.serve, Cloudflare Workers through the `workerd` condition, Node's
+ * fetch-style adapters). The body is read from a clone, so the handler
  * still reads the original; it is read at most `maxBodyBytes` far (RFC 9530 Content-Digest needs
  * every byte before anything is trusted).
  */
