@@ -14,6 +14,7 @@ const entries = {
   channel: 'bindings/channel-browser.ts',
   'channel-node': 'bindings/channel-node.ts',
   server: 'bindings/server.ts',
+  http: 'bindings/http/index.ts',
 };
 
 const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws'];
@@ -59,7 +60,7 @@ const workerdWasm = () => ({
 const WASM_IMPORT = 'e2e2:wasm-module';
 
 /** Entries of the `workerd` export condition: everything that runs without Node's modules. */
-const workerdEntries = { index: entries.index, crypto: entries.crypto, noise: entries.noise, channel: entries.channel };
+const workerdEntries = { index: entries.index, crypto: entries.crypto, noise: entries.noise, channel: entries.channel, http: entries.http };
 
 export default [
   {

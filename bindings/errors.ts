@@ -295,6 +295,13 @@ export class StoreUnavailableError extends E2E2Error {
   readonly fault = 'lifecycle';
 }
 
+/** An HTTP request body is larger than the verifier reads (`maxBodyBytes`, e2e2/http): answered 413, never authenticated. */
+export class BodyTooLargeError extends E2E2Error {
+  static readonly code = 'ERR_BODY_TOO_LARGE';
+  readonly code = 'ERR_BODY_TOO_LARGE';
+  readonly fault = 'peer';
+}
+
 /**
  * The runtime refuses to compile WebAssembly (a Content-Security-Policy without 'wasm-unsafe-eval', a
  * Worker runtime without code generation, or no WebAssembly at all). The message names the fix.
@@ -350,6 +357,7 @@ export type E2E2ErrorCode =
   | 'ERR_APPLICATION'
   | 'ERR_EAPI_POLICY'
   | 'ERR_STORE_UNAVAILABLE'
+  | 'ERR_BODY_TOO_LARGE'
   | 'ERR_WASM_UNAVAILABLE';
 
 /** Narrow an unknown thrown value to an e2e2 error (optionally of one code). */

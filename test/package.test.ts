@@ -18,6 +18,7 @@ const expectedExports: Record<string, string> = {
   'e2e2/noise': 'createHandshake',
   'e2e2/channel': 'connect',
   'e2e2/server': 'createServer',
+  'e2e2/http': 'verifyEapiRequest',
 };
 
 function runNode(args: string[]): string {
@@ -26,7 +27,7 @@ function runNode(args: string[]): string {
 
 describe('package exports', () => {
   it('lists exactly the subpaths tested here (plus ./browser, ./wasm and ./package.json)', () => {
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './channel', './crypto', './noise', './package.json', './server', './wasm']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './channel', './crypto', './http', './noise', './package.json', './server', './wasm']);
   });
 
   it('./wasm is dist/e2e2.wasm, the very module the other bundles embed as base64', () => {
@@ -37,8 +38,8 @@ describe('package exports', () => {
     expect(file.equals(embedded)).toBe(true);
   });
 
-  it("the 'workerd' condition of ., ./crypto, ./noise and ./channel: dist/workerd/, importing dist/e2e2.wasm and embedding no bytes", () => {
-    const conditions = { '.': 'index', './crypto': 'crypto', './noise': 'noise', './channel': 'channel' };
+  it("the 'workerd' condition of ., ./crypto, ./noise, ./channel and ./http: dist/workerd/, importing dist/e2e2.wasm and embedding no bytes", () => {
+    const conditions = { '.': 'index', './crypto': 'crypto', './noise': 'noise', './channel': 'channel', './http': 'http' };
     for (const [subpath, name] of Object.entries(conditions)) {
       // First in its object, so it wins over import/node/browser where workerd and wrangler look.
       expect(Object.keys(pkg.exports[subpath])[0], subpath).toBe('workerd');
@@ -103,6 +104,25 @@ describe('package exports', () => {
     expect(text).not.toMatch(/\bfrom\s+['"](node:|ws['"]|fs['"]|net['"])/);
     expect(text).not.toMatch(/\brequire\(/);
     expect(text).toMatch(/WASM_BASE64/);
+  });
+});
+
+describe('e2e2/http', () => {
+  it('imports nothing but its own chunks (no node: module, no package), so it loads in Deno, Bun and Workers', () => {
+    const seen = new Set<string>();
+    const specifiers: string[] = [];
+    const visit = (file: URL): void => {
+      if (seen.has(file.href)) return;
+      seen.add(file.href);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+        specifiers.push(m[1]!);
+        if (m[1]!.startsWith('.')) visit(new URL(m[1]!, file));
+      }
+    };
+    visit(new URL('../dist/esm/http.js', import.meta.url));
+    expect(seen.size).toBeGreaterThan(1);
+    expect(specifiers.filter((s) => !s.startsWith('./'))).toEqual([]);
   });
 });
 
