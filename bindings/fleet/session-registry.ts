@@ -1,0 +1,101 @@
+/**
+ * The session registry on Redis (SPEC.md §8; issue 9 item 6): session id → what a verifier needs
+ * to check that session's EAPIs, so any node of a fleet verifies an EAPI issued on any other.
+ *
+ *   key   <prefix>session:<sessionIdHex>          (default prefix "e2e2:")
+ *   value {"r":"<base64url eapiRoot>","k":"<keyId>","e":<expiresAt ms>}
+ *   TTL   PX expiresAt − now: Redis drops the entry when the session would end anyway; the
+ *         server deletes it (DEL) as soon as the session closes for any reason.
+ *
+ * The eapiRoot is a separate HKDF output of the exporter (SPEC.md §8): it derives EAPI secrets
+ * and nothing else, so whoever reads Redis can forge EAPI requests for live sessions but can
+ * never decrypt or forge channel traffic. Every command is bounded (commandTimeoutMs) and a
+ * failure rejects with ERR_STORE_UNAVAILABLE: verification fails closed.
+ */
+import { InvalidArgumentError, StoreUnavailableError } from '../errors.js';
+import { SESSION_ID_BYTES } from '../e2e2/constants.js';
+import { fromBase64Url, toBase64Url } from '../e2e2/encoding.js';
+import type { EapiSessionRecord, SessionRegistry } from '../e2e2/eapi-stores.js';
+import { RedisConnection, type RedisSource, type RedisStoreOptions } from './redis.js';
+
+/** Bytes of an EAPI root (HKDF-Expand(exporter, "e2e2/v1/eapi-root" || 0x00, 32)). */
+export const EAPI_ROOT_BYTES = 32;
+
+const SESSION_ID_PATTERN = new RegExp(`^[0-9a-f]{${SESSION_ID_BYTES * 2}}$`);
+
+export type RedisSessionRegistryOptions = RedisStoreOptions;
+
+function checkSessionId(sessionId: string): void {
+  if (typeof sessionId !== 'string' || !SESSION_ID_PATTERN.test(sessionId)) throw new InvalidArgumentError(`sessionId must be ${SESSION_ID_BYTES * 2} lowercase hex characters`);
+}
+
+export class RedisSessionRegistry implements SessionRegistry {
+  readonly #redis: RedisConnection;
+
+  /** `source`: a redis:// URL (connected here, closed by close()) or a node-redis client of yours. */
+  constructor(source: RedisSource, options: RedisSessionRegistryOptions = {}) {
+    this.#redis = new RedisConnection(source, options, 'session registry');
+  }
+
+  /** Resolves once connected; rejects with ERR_STORE_UNAVAILABLE after commandTimeoutMs. */
+  ready(): Promise<void> {
+    return this.#redis.ready();
+  }
+
+  #key(sessionId: string): string {
+    return `${this.#redis.prefix}session:${sessionId}`;
+  }
+
+  async register(sessionId: string, record: EapiSessionRecord, now: number = Date.now()): Promise<void> {
+    checkSessionId(sessionId);
+    const { eapiRoot, keyId, expiresAt } = record ?? ({} as EapiSessionRecord);
+    if (!(eapiRoot instanceof Uint8Array) || eapiRoot.length !== EAPI_ROOT_BYTES) throw new InvalidArgumentError(`eapiRoot must be ${EAPI_ROOT_BYTES} bytes`);
+    if (typeof keyId !== 'string') throw new InvalidArgumentError('keyId must be a string');
+    if (!Number.isSafeInteger(expiresAt)) throw new InvalidArgumentError('expiresAt must be an integer number of ms since the Unix epoch');
+    const ttl = expiresAt - now;
+    if (ttl <= 0) return; // already over: nothing to verify against
+    const value = JSON.stringify({ r: toBase64Url(eapiRoot), k: keyId, e: expiresAt });
+    await this.#redis.command(['SET', this.#key(sessionId), value, 'PX', String(ttl)]);
+  }
+
+  async lookup(sessionId: string, now: number = Date.now()): Promise<EapiSessionRecord | undefined> {
+    // Any string can arrive here from a request's keyid: a malformed id is simply unknown.
+    if (typeof sessionId !== 'string' || !SESSION_ID_PATTERN.test(sessionId)) return undefined;
+    const reply = await this.#redis.command(['GET', this.#key(sessionId)]);
+    if (reply === null || reply === undefined) return undefined;
+    const record = parseRecord(reply);
+    if (record === undefined) throw new StoreUnavailableError('the session registry holds a malformed entry', { cause: { sessionId } });
+    if (record.expiresAt <= now) {
+      record.eapiRoot.fill(0);
+      return undefined;
+    }
+    return record;
+  }
+
+  async unregister(sessionId: string): Promise<void> {
+    checkSessionId(sessionId);
+    await this.#redis.command(['DEL', this.#key(sessionId)]);
+  }
+
+  /** Ends the connection if it was opened here from a URL (a client passed in stays yours). */
+  close(): Promise<void> {
+    return this.#redis.close();
+  }
+}
+
+function parseRecord(reply: unknown): EapiSessionRecord | undefined {
+  const text = typeof reply === 'string' ? reply : reply instanceof Uint8Array ? Buffer.from(reply).toString('utf8') : undefined;
+  if (text === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof data !== 'object' || data === null) return undefined;
+  const { r, k, e } = data as { r?: unknown; k?: unknown; e?: unknown };
+  if (typeof r !== 'string' || typeof k !== 'string' || !Number.isSafeInteger(e)) return undefined;
+  const eapiRoot = fromBase64Url(r);
+  if (eapiRoot === undefined || eapiRoot.length !== EAPI_ROOT_BYTES) return undefined;
+  return { eapiRoot, keyId: k, expiresAt: e as number };
+}

@@ -1,0 +1,201 @@
+/**
+ * e2e2/fleet stores against a real redis-server (test/helpers/redis.ts; skipped with a printed
+ * reason where it is absent, a failure under CI=true): the session registry's key, value and
+ * TTL, unregister, two stores sharing one Redis (two nodes), a nonce claimed exactly once, and
+ * failing closed with ERR_STORE_UNAVAILABLE within the command timeout while Redis is down, then
+ * answering again once it is back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { RedisReplayStore, RedisSessionRegistry, type RedisClientLike } from '../bindings/fleet/index.js';
+import { randomBytes, toHex } from '../bindings/e2e2/encoding.js';
+import { redisMissing, startRedis, type RedisServer } from './helpers/redis.js';
+
+const missing = redisMissing();
+
+const sessionId = () => toHex(randomBytes(16));
+
+describe.skipIf(missing !== undefined)('fleet stores on Redis', () => {
+  let redis: RedisServer;
+  let raw: ReturnType<typeof createClient>;
+  beforeAll(async () => {
+    redis = await startRedis();
+    raw = createClient({ url: redis.url });
+    raw.on('error', () => {});
+    await raw.connect();
+  });
+  afterAll(async () => {
+    if (raw?.isReady) await raw.close();
+    await redis?.dispose();
+  });
+
+  it('register writes e2e2:session:<id> with the record and PX expiresAt − now; lookup reads it back; unregister deletes it', async () => {
+    const registry = new RedisSessionRegistry(redis.url);
+    try {
+      const id = sessionId();
+      const eapiRoot = randomBytes(32);
+      const expiresAt = Date.now() + 60_000;
+      await registry.register(id, { eapiRoot, keyId: 'k1', expiresAt });
+      const stored = JSON.parse((await raw.get(`e2e2:session:${id}`))!) as { r: string; k: string; e: number };
+      expect(stored.k).toBe('k1');
+      expect(stored.e).toBe(expiresAt);
+      expect(Buffer.from(stored.r, 'base64url').equals(Buffer.from(eapiRoot))).toBe(true);
+      const ttl = await raw.pTTL(`e2e2:session:${id}`);
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+
+      const found = await registry.lookup(id);
+      expect(found).toEqual({ eapiRoot, keyId: 'k1', expiresAt });
+      expect(await registry.lookup(sessionId())).toBeUndefined();
+      expect(await registry.lookup('not-a-session-id')).toBeUndefined();
+
+      await registry.unregister(id);
+      expect(await raw.exists(`e2e2:session:${id}`)).toBe(0);
+      expect(await registry.lookup(id)).toBeUndefined();
+      await registry.unregister(id); // idempotent
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('an entry vanishes at expiresAt (Redis TTL), and a record already over is not written', async () => {
+    const registry = new RedisSessionRegistry(redis.url);
+    try {
+      const id = sessionId();
+      await registry.register(id, { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 150 });
+      expect(await registry.lookup(id)).toBeDefined();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await raw.exists(`e2e2:session:${id}`)).toBe(0);
+      expect(await registry.lookup(id)).toBeUndefined();
+      const over = sessionId();
+      await registry.register(over, { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() - 1 });
+      expect(await raw.exists(`e2e2:session:${over}`)).toBe(0);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('checks what it is given, and a malformed entry in Redis fails closed (ERR_STORE_UNAVAILABLE), not as a session', async () => {
+    const registry = new RedisSessionRegistry(redis.url, { keyPrefix: 'test-malformed:' });
+    try {
+      await expect(registry.register('zz', { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 1000 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+      await expect(registry.register(sessionId(), { eapiRoot: randomBytes(31), keyId: 'k', expiresAt: Date.now() + 1000 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+      const id = sessionId();
+      await raw.set(`test-malformed:session:${id}`, '{"r":"short","k":"k","e":99999999999999}');
+      await expect(registry.lookup(id)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', message: 'the session registry holds a malformed entry' });
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('two registries on one Redis (two nodes) see each other; a key prefix separates fleets', async () => {
+    const a = new RedisSessionRegistry(redis.url);
+    const b = new RedisSessionRegistry(redis.url);
+    const other = new RedisSessionRegistry(redis.url, { keyPrefix: 'other-fleet:' });
+    try {
+      const id = sessionId();
+      const eapiRoot = randomBytes(32);
+      await a.register(id, { eapiRoot, keyId: 'kA', expiresAt: Date.now() + 10_000 });
+      expect((await b.lookup(id))?.keyId).toBe('kA');
+      expect(await other.lookup(id)).toBeUndefined();
+      await a.unregister(id);
+      expect(await b.lookup(id)).toBeUndefined();
+    } finally {
+      await Promise.all([a.close(), b.close(), other.close()]);
+    }
+  });
+
+  it('a nonce is claimed once across the fleet (SET NX PX): true, then false on any node; it expires after its TTL', async () => {
+    const a = new RedisReplayStore(redis.url);
+    const b = new RedisReplayStore(redis.url);
+    try {
+      const key = `${sessionId()}:nonce-1`;
+      const results = await Promise.all([a.claim(key, 5000), b.claim(key, 5000), a.claim(key, 5000)]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await b.claim(key, 5000)).toBe(false);
+      const pttl = await raw.pTTL(`e2e2:nonce:${key}`);
+      expect(pttl).toBeGreaterThan(3000);
+      expect(pttl).toBeLessThanOrEqual(5000);
+      const short = `${sessionId()}:nonce-2`;
+      expect(await a.claim(short, 100)).toBe(true);
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await b.claim(short, 100), 'claimable again once its TTL passed').toBe(true);
+      await expect(a.claim('', 100)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+      await expect(a.claim('k', 0)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('works over a node-redis client passed in, and leaves that client open on close()', async () => {
+    const client = createClient({ url: redis.url });
+    client.on('error', () => {});
+    await client.connect();
+    const registry = new RedisSessionRegistry(client as unknown as RedisClientLike, { keyPrefix: 'own:' });
+    const replay = new RedisReplayStore(client as unknown as RedisClientLike, { keyPrefix: 'own:' });
+    const id = sessionId();
+    await registry.register(id, { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 10_000 });
+    expect(await client.exists(`own:session:${id}`)).toBe(1);
+    expect(await replay.claim('x', 1000)).toBe(true);
+    await registry.close();
+    await replay.close();
+    expect(client.isReady).toBe(true);
+    await client.close();
+  });
+
+  it('rejects URLs that are not redis:// and options that make no sense', () => {
+    expect(() => new RedisSessionRegistry('http://127.0.0.1:6379')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new RedisReplayStore('not a url')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new RedisReplayStore(redis.url, { commandTimeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new RedisReplayStore(redis.url, { keyPrefix: 'a b' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+
+  // Last: it stops and restarts the shared server.
+  it('Redis down: every command fails closed with ERR_STORE_UNAVAILABLE within the timeout; Redis back: they answer again', { timeout: 60_000 }, async () => {
+    const timeoutMs = 300;
+    const registry = new RedisSessionRegistry(redis.url, { commandTimeoutMs: timeoutMs });
+    const replay = new RedisReplayStore(redis.url, { commandTimeoutMs: timeoutMs });
+    try {
+      await registry.ready();
+      await replay.ready();
+      const id = sessionId();
+      await registry.register(id, { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 60_000 });
+      await redis.stop();
+      for (const attempt of [
+        () => registry.lookup(id),
+        () => registry.register(sessionId(), { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 60_000 }),
+        () => registry.unregister(id),
+        () => replay.claim(`${id}:n`, 1000),
+      ]) {
+        const started = performance.now();
+        const error = await attempt().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        const took = performance.now() - started;
+        expect(error).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+        expect((error as Error).message).toMatch(/cannot reach Redis/);
+        // Bounded by the timeout (plus generous slack for a loaded machine), never hanging.
+        expect(took).toBeLessThan(timeoutMs + 2000);
+      }
+      await redis.restart();
+      // The clients reconnect by themselves (backoff capped at 500 ms).
+      const deadline = Date.now() + 10_000;
+      let answered: unknown;
+      while (Date.now() < deadline) {
+        answered = await replay.claim(`${id}:after`, 1000).catch((e: unknown) => e);
+        if (answered === true) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(answered).toBe(true);
+      // The restarted Redis is empty: the session registered before the outage is gone (README "Running a fleet").
+      expect(await registry.lookup(id)).toBeUndefined();
+      const again = sessionId();
+      await registry.register(again, { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 60_000 });
+      expect(await registry.lookup(again)).toBeDefined();
+    } finally {
+      await registry.close();
+      await replay.close();
+    }
+  });
+});
