@@ -7,3 +7,5 @@ export { RedisSessionRegistry, EAPI_ROOT_BYTES, type RedisSessionRegistryOptions
 export { RedisReplayStore, type RedisReplayStoreOptions } from './replay-store.js';
 export { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, DEFAULT_REDIS_KEY_PREFIX, type RedisClientLike, type RedisSource, type RedisStoreOptions } from './redis.js';
 export type { EapiSessionRecord, SessionRegistry, ReplayStore } from '../e2e2/eapi-stores.js';
+export { RedisKeyStore, isRedisLocation, type RedisKeyStoreOptions } from './keystore.js';
+export { openKeyStore, anyKeyStoreResolver, type AnyKeyStore } from './keys.js';
