@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { RedisReplayStore, RedisSessionRegistry, type RedisClientLike } from '../bindings/fleet/index.js';
 import { randomBytes, toHex } from '../bindings/e2e2/encoding.js';
-import { redisMissing, startRedis, type RedisServer } from './helpers/redis.js';
+import { redisMissing, startCut, startRedis, type RedisServer } from './helpers/redis.js';
 
 const missing = redisMissing();
 
@@ -150,22 +150,54 @@ describe.skipIf(missing !== undefined)('fleet stores on Redis', () => {
     expect(() => new RedisReplayStore(redis.url, { keyPrefix: 'a b' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
   });
 
+  it('a partition (Redis keeps its data): what changed meanwhile is written on reconnection; a session closed meanwhile is deleted', { timeout: 60_000 }, async () => {
+    const cut = await startCut(redis.port);
+    const registry = new RedisSessionRegistry(cut.url, { commandTimeoutMs: 300, keyPrefix: 'cut:' });
+    try {
+      await registry.ready();
+      const [live, closed, opened] = [sessionId(), sessionId(), sessionId()];
+      const record = () => ({ eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 60_000 });
+      await registry.register(live, record());
+      await registry.register(closed, record());
+      cut.cut();
+      await expect(registry.unregister(closed)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+      await expect(registry.register(opened, record())).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+      // Redis itself still holds the closed session and not the new one.
+      expect(await raw.exists(`cut:session:${closed}`)).toBe(1);
+      expect(await raw.exists(`cut:session:${opened}`)).toBe(0);
+      cut.restore();
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && ((await raw.exists(`cut:session:${closed}`)) === 1 || (await raw.exists(`cut:session:${opened}`)) === 0)) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(await raw.exists(`cut:session:${closed}`), 'the unregister that failed was done on reconnection').toBe(0);
+      expect(await raw.exists(`cut:session:${opened}`), 'the register that failed was done on reconnection').toBe(1);
+      expect(await raw.exists(`cut:session:${live}`)).toBe(1);
+      expect(registry.localSessions).toBe(2);
+    } finally {
+      await registry.close();
+      await cut.close();
+    }
+  });
+
   // Last: it stops and restarts the shared server.
-  it('Redis down: every command fails closed with ERR_STORE_UNAVAILABLE within the timeout; Redis back: they answer again', { timeout: 60_000 }, async () => {
+  it('Redis down: every command fails closed with ERR_STORE_UNAVAILABLE within the timeout; Redis back (empty): this node\'s live sessions are written again', { timeout: 60_000 }, async () => {
     const timeoutMs = 300;
     const registry = new RedisSessionRegistry(redis.url, { commandTimeoutMs: timeoutMs });
     const replay = new RedisReplayStore(redis.url, { commandTimeoutMs: timeoutMs });
+    const record = () => ({ eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 60_000 });
     try {
       await registry.ready();
       await replay.ready();
-      const id = sessionId();
-      await registry.register(id, { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 60_000 });
+      const [live, closed, opened] = [sessionId(), sessionId(), sessionId()];
+      await registry.register(live, record());
+      await registry.register(closed, record());
       await redis.stop();
       for (const attempt of [
-        () => registry.lookup(id),
-        () => registry.register(sessionId(), { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 60_000 }),
-        () => registry.unregister(id),
-        () => replay.claim(`${id}:n`, 1000),
+        () => registry.lookup(live),
+        () => registry.register(opened, record()),
+        () => registry.unregister(closed),
+        () => replay.claim(`${live}:n`, 1000),
       ]) {
         const started = performance.now();
         const error = await attempt().then(
@@ -179,20 +211,20 @@ describe.skipIf(missing !== undefined)('fleet stores on Redis', () => {
         expect(took).toBeLessThan(timeoutMs + 2000);
       }
       await redis.restart();
-      // The clients reconnect by themselves (backoff capped at 500 ms).
+      // The clients reconnect by themselves (backoff capped at 500 ms) and the registry resyncs.
       const deadline = Date.now() + 10_000;
       let answered: unknown;
       while (Date.now() < deadline) {
-        answered = await replay.claim(`${id}:after`, 1000).catch((e: unknown) => e);
+        answered = await replay.claim(`${live}:after`, 1000).catch((e: unknown) => e);
         if (answered === true) break;
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(answered).toBe(true);
-      // The restarted Redis is empty: the session registered before the outage is gone (README "Running a fleet").
-      expect(await registry.lookup(id)).toBeUndefined();
-      const again = sessionId();
-      await registry.register(again, { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 60_000 });
-      expect(await registry.lookup(again)).toBeDefined();
+      while (Date.now() < deadline && (await raw.exists(`e2e2:session:${opened}`).catch(() => 0)) === 0) await new Promise((r) => setTimeout(r, 25));
+      expect((await registry.lookup(live))?.keyId, 'live before the outage: written again').toBe('k');
+      expect((await registry.lookup(opened))?.keyId, 'registered during the outage: written on reconnection').toBe('k');
+      expect(await registry.lookup(closed), 'unregistered during the outage: not written again').toBeUndefined();
+      expect(registry.localSessions).toBe(2);
     } finally {
       await registry.close();
       await replay.close();

@@ -132,6 +132,36 @@ export class RedisConnection {
     }
   }
 
+  /**
+   * Call `listener` each time the connection becomes ready again after it was lost (not on the
+   * first connection). The client is the one given or opened here; returns a remover.
+   */
+  onReconnect(listener: () => void): () => void {
+    let connectedOnce = false;
+    let removed = false;
+    let attached: RedisClientLike | undefined;
+    const onReady = () => {
+      if (!connectedOnce) {
+        connectedOnce = true;
+        return;
+      }
+      if (!removed) listener();
+    };
+    this.#client.then(
+      (client) => {
+        if (removed) return;
+        attached = client;
+        connectedOnce = client.isReady;
+        client.on('ready', onReady);
+      },
+      () => {},
+    );
+    return () => {
+      removed = true;
+      attached?.off?.('ready', onReady);
+    };
+  }
+
   /** The client (for a second connection: subscribers need their own). */
   client(): Promise<RedisClientLike> {
     return this.#client;

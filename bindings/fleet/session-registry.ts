@@ -11,6 +11,13 @@
  * and nothing else, so whoever reads Redis can forge EAPI requests for live sessions but can
  * never decrypt or forge channel traffic. Every command is bounded (commandTimeoutMs) and a
  * failure rejects with ERR_STORE_UNAVAILABLE: verification fails closed.
+ *
+ * Each node is the authority for the sessions it registered: the registry remembers them (the
+ * node holds those sessions' keys in memory anyway) until they are unregistered or expire, and
+ * after Redis comes back from an outage (reconnection) it writes them again, so a Redis that
+ * restarted empty verifies the node's live sessions again. A session closed while Redis was away
+ * is deleted then too: an unregister that failed is retried on reconnection, so a Redis that kept
+ * its data never keeps answering for a closed session until its TTL.
  */
 import { InvalidArgumentError, StoreUnavailableError } from '../errors.js';
 import { SESSION_ID_BYTES } from '../e2e2/constants.js';
@@ -31,10 +38,67 @@ function checkSessionId(sessionId: string): void {
 
 export class RedisSessionRegistry implements SessionRegistry {
   readonly #redis: RedisConnection;
+  /** This node's live sessions (written again after a reconnection). */
+  readonly #local = new Map<string, EapiSessionRecord>();
+  /** Sessions closed while Redis could not be told: deleted on reconnection. */
+  readonly #pendingDeletes = new Set<string>();
+  readonly #stopWatching: () => void;
+  #resync: Promise<void> | undefined;
 
   /** `source`: a redis:// URL (connected here, closed by close()) or a node-redis client of yours. */
   constructor(source: RedisSource, options: RedisSessionRegistryOptions = {}) {
     this.#redis = new RedisConnection(source, options, 'session registry');
+    this.#onError = options.onError;
+    this.#stopWatching = this.#redis.onReconnect(() => void this.resync());
+  }
+
+  readonly #onError: ((error: unknown) => void) | undefined;
+
+  /** Sessions this node registered and that are still live here. */
+  get localSessions(): number {
+    return this.#local.size;
+  }
+
+  /**
+   * Write every live session of this node again and delete those closed while Redis was away.
+   * Runs by itself after each reconnection; resolves when done (failures go to onError and are
+   * retried at the next reconnection).
+   */
+  resync(now: number = Date.now()): Promise<void> {
+    this.#resync ??= (async () => {
+      for (const sessionId of [...this.#pendingDeletes]) {
+        try {
+          await this.#redis.command(['DEL', this.#key(sessionId)]);
+          this.#pendingDeletes.delete(sessionId);
+        } catch (error) {
+          this.#onError?.(error);
+        }
+      }
+      for (const [sessionId, record] of [...this.#local]) {
+        if (record.expiresAt <= now) {
+          this.#forget(sessionId);
+          continue;
+        }
+        try {
+          await this.#write(sessionId, record, now);
+        } catch (error) {
+          this.#onError?.(error);
+        }
+      }
+    })().finally(() => (this.#resync = undefined));
+    return this.#resync;
+  }
+
+  #forget(sessionId: string): void {
+    this.#local.get(sessionId)?.eapiRoot.fill(0);
+    this.#local.delete(sessionId);
+  }
+
+  async #write(sessionId: string, record: EapiSessionRecord, now: number): Promise<void> {
+    const ttl = record.expiresAt - now;
+    if (ttl <= 0) return;
+    const value = JSON.stringify({ r: toBase64Url(record.eapiRoot), k: record.keyId, e: record.expiresAt });
+    await this.#redis.command(['SET', this.#key(sessionId), value, 'PX', String(ttl)]);
   }
 
   /** Resolves once connected; rejects with ERR_STORE_UNAVAILABLE after commandTimeoutMs. */
@@ -52,10 +116,17 @@ export class RedisSessionRegistry implements SessionRegistry {
     if (!(eapiRoot instanceof Uint8Array) || eapiRoot.length !== EAPI_ROOT_BYTES) throw new InvalidArgumentError(`eapiRoot must be ${EAPI_ROOT_BYTES} bytes`);
     if (typeof keyId !== 'string') throw new InvalidArgumentError('keyId must be a string');
     if (!Number.isSafeInteger(expiresAt)) throw new InvalidArgumentError('expiresAt must be an integer number of ms since the Unix epoch');
-    const ttl = expiresAt - now;
-    if (ttl <= 0) return; // already over: nothing to verify against
-    const value = JSON.stringify({ r: toBase64Url(eapiRoot), k: keyId, e: expiresAt });
-    await this.#redis.command(['SET', this.#key(sessionId), value, 'PX', String(ttl)]);
+    if (expiresAt <= now) return; // already over: nothing to verify against
+    // Kept (a copy) before the write: a write that fails now is done again on reconnection.
+    this.#forget(sessionId);
+    this.#local.set(sessionId, { eapiRoot: eapiRoot.slice(), keyId, expiresAt });
+    this.#pendingDeletes.delete(sessionId);
+    // Dropped once it ends, whether or not anyone unregisters it (a bounded map).
+    const timer = setTimeout(() => {
+      if (this.#local.get(sessionId)?.expiresAt === expiresAt) this.#forget(sessionId);
+    }, Math.min(expiresAt - now, 2 ** 31 - 1));
+    timer.unref();
+    await this.#write(sessionId, { eapiRoot, keyId, expiresAt }, now);
   }
 
   async lookup(sessionId: string, now: number = Date.now()): Promise<EapiSessionRecord | undefined> {
@@ -74,11 +145,22 @@ export class RedisSessionRegistry implements SessionRegistry {
 
   async unregister(sessionId: string): Promise<void> {
     checkSessionId(sessionId);
-    await this.#redis.command(['DEL', this.#key(sessionId)]);
+    const wasLocal = this.#local.has(sessionId);
+    this.#forget(sessionId);
+    try {
+      await this.#redis.command(['DEL', this.#key(sessionId)]);
+    } catch (error) {
+      // Retried on reconnection: a Redis that kept its data must not answer for a closed session.
+      if (wasLocal) this.#pendingDeletes.add(sessionId);
+      throw error;
+    }
   }
 
-  /** Ends the connection if it was opened here from a URL (a client passed in stays yours). */
+  /** Ends the connection if it was opened here from a URL (a client passed in stays yours) and wipes the local copies. */
   close(): Promise<void> {
+    this.#stopWatching();
+    for (const sessionId of [...this.#local.keys()]) this.#forget(sessionId);
+    this.#pendingDeletes.clear();
     return this.#redis.close();
   }
 }

@@ -120,3 +120,57 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
     },
   };
 }
+
+export interface TcpCut {
+  port: number;
+  url: string;
+  /** Drop every connection and refuse new ones (a network partition: Redis keeps its data). */
+  cut(): void;
+  /** Accept and forward again. */
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP forwarder to `targetPort` that a test can cut and restore. */
+export async function startCut(targetPort: number): Promise<TcpCut> {
+  const sockets = new Set<import('node:net').Socket>();
+  let open = true;
+  const server = createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
+    sockets.add(client);
+    sockets.add(upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    cut() {
+      open = false;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    restore() {
+      open = true;
+    },
+    close() {
+      open = false;
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
