@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<SuiteFactory>> = {
   mlkem: async () => (await import('./mlkem.js')).mlkemCases,
   protocol: async () => (await import('./protocol.js')).protocolCases,
   channel: async () => (await import('./channel.js')).channelCases,
+  eapi: async () => (await import('./eapi.js')).eapiCases,
 };
 
 const filters = process.argv.slice(2);

@@ -1,7 +1,7 @@
 /**
  * `e2e2/server` (Node): the channel server, the API key store, and TCP tunnels over channels.
  */
-export { createServer, E2E2Server, DEFAULT_MAX_PENDING_HANDSHAKES, type ServerOptions, type ServerStats, type VerifiedRequest } from './channel/server.js';
+export { createServer, E2E2Server, DEFAULT_MAX_PENDING_HANDSHAKES, DEFAULT_EAPI_SESSION_TTL_MS, type ServerOptions, type ServerStats, type VerifiedRequest } from './channel/server.js';
 export { KeyStore, type StoredKey, type KeyInfo, type KeyStoreOptions } from './channel/keystore.js';
 export { openKeyStore, apiKeyToken, keyStoreResolver, DEFAULT_KEY_STORE_PATH } from './channel/keys.js';
 export { createForwardServer, listenTunnel, pipeChannelToSocket, type TunnelListener } from './channel/tunnel.js';

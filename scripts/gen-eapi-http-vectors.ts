@@ -1,10 +1,11 @@
 /**
- * Writes test/vectors/eapi-http.json: RFC 9421 EAPI signatures (SPEC.md §8.7) from fixed inputs,
+ * Writes test/vectors/eapi-http.json: RFC 9421 EAPI signatures (SPEC.md §8.6) from fixed inputs,
  * produced by e2e2. test/eapi-http.test.ts recomputes the secret, digest and MAC with the noble
  * oracle and checks that e2e2 reproduces every header. Run: npx tsx scripts/gen-eapi-http-vectors.ts
  */
 import { writeFileSync } from 'node:fs';
 import { Eapi } from '../bindings/e2e2/eapi.js';
+import { deriveEapiRoot } from '../bindings/e2e2/derive.js';
 import { buildSignatureBase, parseHttpSignatures, signEapiHttpRequest } from '../bindings/e2e2/eapi-http.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -12,6 +13,7 @@ const seq = (n: number, start: number): Uint8Array => Uint8Array.from({ length: 
 
 const exporter = seq(32, 0x40);
 const sessionId = seq(16, 0xa0);
+const eapiRoot = deriveEapiRoot(exporter);
 const cases = [
   {
     name: 'POST with JSON body',
@@ -34,7 +36,7 @@ const cases = [
 ];
 
 const vectors = cases.map((c) => {
-  const eapi = new Eapi(exporter, sessionId, c);
+  const eapi = new Eapi(eapiRoot, sessionId, c);
   const sig = signEapiHttpRequest(eapi, c.request, { now: c.now, nonce: c.nonce });
   const headers = { ...c.request.headers, ...sig };
   const [parsed] = parseHttpSignatures({ ...c.request, headers });
@@ -42,6 +44,7 @@ const vectors = cases.map((c) => {
   return {
     name: c.name,
     exporter: hex(exporter),
+    eapiRoot: hex(eapiRoot),
     sessionId: hex(sessionId),
     index: c.index,
     scope: c.scope,
@@ -56,5 +59,5 @@ const vectors = cases.map((c) => {
     signature: sig.signature,
   };
 });
-writeFileSync(new URL('../test/vectors/eapi-http.json', import.meta.url), `${JSON.stringify({ description: 'EAPI RFC 9421 profile (SPEC.md §8.7), e2e2-eapi/v1', vectors }, null, 2)}\n`);
+writeFileSync(new URL('../test/vectors/eapi-http.json', import.meta.url), `${JSON.stringify({ description: 'EAPI RFC 9421 profile (SPEC.md §8.6), e2e2-eapi/v1', vectors }, null, 2)}\n`);
 console.log(`wrote ${vectors.length} vectors`);

@@ -97,7 +97,9 @@ const MINUTE = 60_000;
 async function pair() {
   const { client, server } = await handshakePair(KEY);
   const exporter = (sessionSnapshotForTestingOnly(server).exporter as Uint8Array).slice();
-  return { client, server, exporter };
+  // The oracle's EAPI root (SPEC.md §6.5), so the verifier is fed an independently derived root.
+  const eapiRoot = oracle.eapiRoot(exporter);
+  return { client, server, exporter, eapiRoot };
 }
 
 const POST: EapiHttpRequest = {
@@ -114,15 +116,15 @@ function withSignature(request: EapiHttpRequest, sig: Record<string, string | un
 }
 
 async function setup(scope = 'orders:read orders:write', expiresAt = NOW + 10 * MINUTE) {
-  const { client, exporter } = await pair();
+  const { client, exporter, eapiRoot } = await pair();
   const eapi = client.issueEapi({ scope, expiresAt });
   const options = (extra: Partial<VerifyEapiHttpOptions> = {}): VerifyEapiHttpOptions => ({
-    lookupSession: (id) => (id === client.sessionId ? { exporter, keyId: KEY.keyId } : undefined),
+    lookupSession: (id) => (id === client.sessionId ? { eapiRoot, keyId: KEY.keyId } : undefined),
     now: NOW + 1000,
     replay: new ReplayCache(100),
     ...extra,
   });
-  return { client, eapi, exporter, options };
+  return { client, eapi, exporter, eapiRoot, options };
 }
 
 describe('signEapiHttpRequest / verifyEapiHttpRequest', () => {
@@ -204,7 +206,7 @@ describe('signEapiHttpRequest / verifyEapiHttpRequest', () => {
     const other = await pair();
     const sig = signEapiHttpRequest(eapi, POST, { now: NOW });
     const request = withSignature(POST, { ...sig });
-    await expectCode(verifyEapiHttpRequest(request, options({ lookupSession: () => ({ exporter: other.exporter }) })), 'ERR_AUTHENTICATION_FAILED');
+    await expectCode(verifyEapiHttpRequest(request, options({ lookupSession: () => ({ eapiRoot: other.eapiRoot }) })), 'ERR_AUTHENTICATION_FAILED');
     await expectCode(verifyEapiHttpRequest(request, options({ lookupSession: () => undefined })), 'ERR_AUTHENTICATION_FAILED');
   });
 
@@ -270,9 +272,9 @@ function hmsRequest(request: EapiHttpRequest, extra: Record<string, string | und
 
 describe('interop with http-message-signatures (independent RFC 9421 implementation)', () => {
   it('e2e2 signs → http-message-signatures verifies with the derived EAPI secret', async () => {
-    const { eapi, exporter } = await setup();
+    const { eapi, eapiRoot } = await setup();
     const sig = signEapiHttpRequest(eapi, POST, { now: Date.now() });
-    const secret = deriveEapi(exporter, eapi);
+    const secret = deriveEapi(eapiRoot, eapi);
     const keys: string[] = [];
     const ok = await httpbis.verifyMessage(
       {
@@ -297,8 +299,8 @@ describe('interop with http-message-signatures (independent RFC 9421 implementat
   });
 
   it('http-message-signatures signs (with the derived EAPI secret) → e2e2 verifies', async () => {
-    const { client, eapi, exporter, options } = await setup();
-    const secret = deriveEapi(exporter, eapi);
+    const { client, eapi, eapiRoot, options } = await setup();
+    const secret = deriveEapi(eapiRoot, eapi);
     const keyid = `${client.sessionId}.0.${eapi.expiresAt}.${eapi.scope}`;
     const created = new Date(Math.floor(Date.now() / 1000) * 1000);
     const base = hmsRequest(POST, { 'content-digest': `sha-256=:${Buffer.from(nobleSha256(Buffer.from(POST.body as string))).toString('base64')}:` });
@@ -336,6 +338,7 @@ describe('interop with http-message-signatures (independent RFC 9421 implementat
 interface HttpVector {
   name: string;
   exporter: string;
+  eapiRoot: string;
   sessionId: string;
   index: number;
   scope: string;
@@ -361,13 +364,15 @@ describe('test/vectors/eapi-http.json', () => {
     it(`${v.name}: the noble oracle recomputes secret, digest and MAC; e2e2 reproduces and verifies`, async () => {
       const exporter = Buffer.from(v.exporter, 'hex');
       // Oracle (noble): secret, content-digest, MAC over the stored base; the base's params line is the Signature-Input member.
-      const secret = oracle.eapiSecret(exporter, v.index, v.scope, v.expiresAt);
+      const eapiRoot = oracle.eapiRoot(exporter);
+      expect(hexOf(eapiRoot)).toBe(v.eapiRoot);
+      const secret = oracle.eapiSecretFromRoot(eapiRoot, v.index, v.scope, v.expiresAt);
       expect(hexOf(secret)).toBe(v.secret);
       if (v.request.body !== undefined) expect(`sha-256=:${Buffer.from(nobleSha256(Buffer.from(v.request.body))).toString('base64')}:`).toBe(v.contentDigest);
       expect(`sig1=:${Buffer.from(nobleHmac(nobleSha256, secret, Buffer.from(v.signatureBase))).toString('base64')}:`).toBe(v.signature);
       expect(v.signatureBase.split('\n').at(-1)).toBe(`"@signature-params": ${v.signatureInput.slice('sig1='.length)}`);
       // e2e2.
-      const eapi = new Eapi(exporter, Buffer.from(v.sessionId, 'hex'), { index: v.index, scope: v.scope, expiresAt: v.expiresAt });
+      const eapi = new Eapi(eapiRoot, Buffer.from(v.sessionId, 'hex'), { index: v.index, scope: v.scope, expiresAt: v.expiresAt });
       const sig = signEapiHttpRequest(eapi, v.request, { now: v.now, nonce: Buffer.from(v.nonce, 'hex') });
       expect(sig['signature-input']).toBe(v.signatureInput);
       expect(sig.signature).toBe(v.signature);
@@ -376,7 +381,7 @@ describe('test/vectors/eapi-http.json', () => {
       const [parsed] = parseHttpSignatures(request);
       expect(buildSignatureBase({ ...v.request, headers: { ...v.request.headers, ...(sig['content-digest'] ? { 'content-digest': sig['content-digest'] } : {}) } }, parsed!.components, parsed!.params)).toBe(v.signatureBase);
       await expect(
-        verifyEapiHttpRequest(request, { lookupSession: () => ({ exporter }), now: v.now, replay: new ReplayCache(10) }),
+        verifyEapiHttpRequest(request, { lookupSession: () => ({ eapiRoot }), now: v.now, replay: new ReplayCache(10) }),
       ).resolves.toMatchObject({ index: v.index, scope: v.scope });
     });
   }

@@ -68,6 +68,7 @@ describe('committed E2-E2 vectors', () => {
           expect(hexOf(opened.body)).toBe(r.data);
         }
         // EAPIs and signed requests.
+        expect(hexOf(oracle.eapiRoot(o.k3.exporter))).toBe(v.eapiRoot);
         for (const e of v.eapis) {
           expect(hexOf(oracle.eapiSecret(o.k3.exporter, e.index, e.scope, e.expiresAt))).toBe(e.secret);
           for (const q of e.requests) {
@@ -132,6 +133,7 @@ describe('committed E2-E2 vectors', () => {
       v.k3.responderToInitiator,
       v.k3.exporter,
       v.sessionId,
+      v.eapiRoot,
       v.records[0]!.record,
       v.records[1]!.record,
       v.eapis[0]!.secret,

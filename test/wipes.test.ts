@@ -161,7 +161,7 @@ describe('E2-E2 wipes', () => {
     expect(live.every(zero)).toBe(true);
   });
 
-  it('sessions: dispose() zeroes both record keys and the exporter; an EAPI secret is zeroed by its dispose() and the session’s', async () => {
+  it('sessions: dispose() zeroes both record keys, the exporter and the EAPI root; an EAPI secret is zeroed by its dispose() and the session’s', async () => {
     const c = createClientHandshake({ apiKey: KEY.token });
     const s = createServerHandshake({ resolveKey: () => KEY.secret });
     const { message2, session: server } = await s.respond(c.writeMessage1());
@@ -176,7 +176,7 @@ describe('E2-E2 wipes', () => {
     expect(nonZero(secretB)).toBe(true);
     for (const session of [client, server]) {
       const live = sessionLiveSecretsForTestingOnly(session);
-      expect(live.length).toBe(3);
+      expect(live.length).toBe(4);
       expect(live.every(nonZero)).toBe(true);
       session.dispose();
       expect(live.every(zero)).toBe(true);

@@ -67,6 +67,8 @@ export interface ChannelSettings {
   maxAgeMs: number;
   /** Where errors from application listeners go (never thrown into the socket). */
   reportError: (error: E2E2Error) => void;
+  /** Called once when the session's EAPIs end: the first CLOSE record sent or received, an error, or the socket's close. */
+  onSessionEnding?: () => void;
 }
 
 type MessageListener = (data: Uint8Array) => void;
@@ -97,6 +99,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
   readonly #session: Session;
   readonly #settings: ChannelSettings;
   #state: 'open' | 'closing' | 'closed' = 'open';
+  #endingNotified = false;
   #sentClose = false;
   #receivedClose = false;
   /** Our close frame went out: nothing the peer sends afterwards is processed. */
@@ -424,9 +427,22 @@ export class Channel implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** EAPIs end with the first sign of a close (SPEC.md §7.7.8); tell the owner once. */
+  #sessionEnding(): void {
+    const notify = this.#settings.onSessionEnding;
+    if (notify === undefined || this.#endingNotified) return;
+    this.#endingNotified = true;
+    try {
+      notify();
+    } catch (error) {
+      this.#applicationError(error, 'the session-ending hook threw');
+    }
+  }
+
   #sendCloseRecord(): void {
     if (this.#sentClose) return;
     this.#sentClose = true;
+    this.#sessionEnding();
     try {
       this.#socket.send(this.#session.close());
     } catch {
@@ -488,6 +504,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     if (result.type === 'close') {
       this.#initiator ??= 'remote';
       this.#receivedClose = true;
+      this.#sessionEnding();
       // An iterator that is not waiting is still working on the last message it got.
       const consumerBusy = this.#iterators > 0 && this.#waiters.length === 0;
       const listeners = [...this.#endListeners];
@@ -568,6 +585,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     this.#initiator ??= 'local';
     this.#pendingError = error;
     this.#session.dispose();
+    this.#sessionEnding();
     return true;
   }
 
@@ -582,6 +600,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     this.#state = 'closed';
     for (const timer of [this.#graceTimer, this.#closeTimer, this.#keepaliveTimer, this.#ageTimer]) clearTimeout(timer);
     this.#session.dispose();
+    this.#sessionEnding();
     // Clean only when the peer's authentic CLOSE record arrived: close frames can be forged.
     const error = this.#pendingError ?? (this.#receivedClose ? undefined : errorForClose(code, reason, 'session'));
     const info: CloseInfo = error ? { code, reason, error, initiator } : { code, reason, initiator };

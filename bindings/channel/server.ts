@@ -20,6 +20,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createServerHandshake, type ResolveKey, type ServerHandshakeOptions, type TraceEvent } from '../e2e2/handshake.js';
 import { parseEapiAuthorization, type VerifiedEapi } from '../e2e2/eapi.js';
+import { DEFAULT_EAPI_CLOCK_SKEW_MS } from '../e2e2/constants.js';
+import { verifyEapiHttpRequest, type EapiHttpPolicy, type EapiHttpRequest, type EapiHttpSession, type VerifiedEapiHttp } from '../e2e2/eapi-http.js';
+import { MemoryReplayStore, MemorySessionRegistry, type ReplayStore, type SessionRegistry } from '../e2e2/eapi-stores.js';
 import type { ServerSession } from '../e2e2/session.js';
 import { authenticationFailed } from '../noise/failures.js';
 import {
@@ -29,6 +32,7 @@ import {
   KeyRevokedError,
   MalformedMessageError,
   ServerBusyError,
+  StoreUnavailableError,
   isE2E2Error,
   type E2E2Error,
 } from '../errors.js';
@@ -104,6 +108,19 @@ export interface ServerOptions extends ChannelOptions {
   rekeyAfterRecords?: number;
   /** EAPI verification: accepted clock difference, ms. Default 30,000. */
   eapiClockSkewMs?: number;
+  /**
+   * Where live sessions are registered for RFC 9421 EAPI verification (SPEC.md §8.7): each
+   * authenticated session as { eapiRoot, keyId, expiresAt }, removed as soon as its close starts.
+   * Default: a MemorySessionRegistry of this server alone; a shared one (e2e2/fleet) lets every
+   * server of a fleet verify the EAPIs of sessions held by the others.
+   */
+  eapiSessions?: SessionRegistry;
+  /** Nonces of verifyEapiHttp (SPEC.md §8.6 step 8). Default: a MemoryReplayStore of this server. */
+  eapiReplay?: ReplayStore;
+  /** Registry time to live of a session without maxSessionAgeMs, ms; refreshed at half of it while open. Default 3,600,000. */
+  eapiSessionTtlMs?: number;
+  /** Default policy of verifyEapiHttp (SPEC.md §8.6 step 7). */
+  eapiPolicy?: EapiHttpPolicy;
   /** Called with each handshake that failed (for the local log; the client only sees a close code). */
   onHandshakeError?: (error: unknown, info: { remoteAddress: string | undefined }) => void;
   /** Called at each key stage of each handshake (fingerprints only). */
@@ -181,6 +198,8 @@ export class E2E2Server {
   readonly #settings: ChannelSettings;
   readonly #channels = new Set<Channel>();
   readonly #bySession = new Map<string, Channel>();
+  /** Sessions whose EAPIs are valid: authenticated, and no close started. */
+  readonly #liveSessions = new Map<string, ServerSession>();
   readonly #pending = new Set<Pending>();
   /** Standalone: gives back a not-yet-upgraded connection's slot (on upgrade or close). */
   readonly #releaseHttpSlot = new WeakMap<Duplex, () => void>();
@@ -197,6 +216,14 @@ export class E2E2Server {
     httpConnections: 0,
     revokedChannels: 0,
   };
+  readonly #eapiSessions: SessionRegistry;
+  readonly #ownsEapiSessions: boolean;
+  readonly #eapiReplay: ReplayStore;
+  readonly #ownsEapiReplay: boolean;
+  readonly #eapiSessionTtlMs: number;
+  readonly #maxSessionAgeMs: number;
+  /** Registry writes in flight, awaited by close(). */
+  readonly #storeWrites = new Set<Promise<void>>();
   #revocationTimer: ReturnType<typeof setInterval> | undefined;
   #revocationSweep: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -217,6 +244,14 @@ export class E2E2Server {
     );
     this.#revocationCheckIntervalMs = integerOption(options.revocationCheckIntervalMs, DEFAULT_REVOCATION_CHECK_INTERVAL_MS, 'revocationCheckIntervalMs', 0);
     const maxAgeMs = integerOption(options.maxSessionAgeMs, 0, 'maxSessionAgeMs', 0);
+    this.#maxSessionAgeMs = maxAgeMs;
+    this.#eapiSessionTtlMs = integerOption(options.eapiSessionTtlMs, DEFAULT_EAPI_SESSION_TTL_MS, 'eapiSessionTtlMs', 1000);
+    if (options.eapiSessions !== undefined && !isRegistry(options.eapiSessions)) throw new InvalidArgumentError('eapiSessions must implement register, lookup and unregister');
+    if (options.eapiReplay !== undefined && typeof options.eapiReplay?.claim !== 'function') throw new InvalidArgumentError('eapiReplay must implement claim');
+    this.#ownsEapiSessions = options.eapiSessions === undefined;
+    this.#eapiSessions = options.eapiSessions ?? new MemorySessionRegistry();
+    this.#ownsEapiReplay = options.eapiReplay === undefined;
+    this.#eapiReplay = options.eapiReplay ?? new MemoryReplayStore();
     // Checked once here, so a bad option fails createServer() and not the first connection.
     this.#settings = channelSettings(options, { maxAgeMs, reportError: () => {} });
     const maxFragments = integerOption(options.maxFragments, DEFAULT_MAX_FRAGMENTS, 'maxFragments');
@@ -340,6 +375,47 @@ export class E2E2Server {
     }
   }
 
+  /** The registry this server's sessions are registered in (the option, or its own in-memory one). */
+  get eapiSessions(): SessionRegistry {
+    return this.#eapiSessions;
+  }
+
+  /**
+   * Verify a request signed with the RFC 9421 EAPI profile (SPEC.md §8.6) against any session in
+   * the registry: one held here (checked first, so a closing channel here is refused at once) or,
+   * with a shared registry, one held by another server of the fleet. Rejects as
+   * verifyEapiHttpRequest does; a registry or replay store that cannot answer is ERR_STORE_UNAVAILABLE.
+   */
+  async verifyEapiHttp(
+    request: EapiHttpRequest,
+    options: { now?: number; requiredScope?: string; policy?: EapiHttpPolicy; replay?: ReplayStore; clockSkewMs?: number } = {},
+  ): Promise<VerifiedEapiHttp> {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
+    const roots: Uint8Array[] = [];
+    const lookupSession = async (sessionId: string): Promise<EapiHttpSession | undefined> => {
+      const live = this.#liveSessions.get(sessionId);
+      let record: { eapiRoot: Uint8Array; keyId: string } | undefined;
+      if (live !== undefined) record = { eapiRoot: live.exportEapiRoot(), keyId: live.keyId };
+      // A channel here whose close has started: its EAPIs ended, whatever the registry still says.
+      else if (this.#bySession.has(sessionId)) record = undefined;
+      else record = await this.#eapiSessions.lookup(sessionId);
+      if (record !== undefined) roots.push(record.eapiRoot);
+      return record;
+    };
+    try {
+      return await verifyEapiHttpRequest(request, {
+        lookupSession,
+        replay: options.replay ?? this.#eapiReplay,
+        ...(options.now === undefined ? {} : { now: options.now }),
+        ...(options.requiredScope === undefined ? {} : { requiredScope: options.requiredScope }),
+        clockSkewMs: options.clockSkewMs ?? this.#options.eapiClockSkewMs ?? DEFAULT_EAPI_CLOCK_SKEW_MS,
+        ...(options.policy ?? this.#options.eapiPolicy ? { policy: (options.policy ?? this.#options.eapiPolicy)! } : {}),
+      });
+    } finally {
+      for (const root of roots) root.fill(0);
+    }
+  }
+
   /** Close every open channel of `keyId` now with 4006 (ERR_KEY_REVOKED); returns how many. */
   revokeKey(keyId: string): number {
     let closed = 0;
@@ -363,6 +439,9 @@ export class E2E2Server {
       clearInterval(this.#revocationTimer);
       for (const { socket } of this.#pending) socket.close(CloseCode.GOING_AWAY, closeReason(CloseCode.GOING_AWAY));
       await Promise.all([...this.#channels].map((channel) => channel.close(CloseCode.GOING_AWAY)));
+      await Promise.all([...this.#storeWrites]);
+      if (this.#ownsEapiSessions) await this.#eapiSessions.close?.();
+      if (this.#ownsEapiReplay) await this.#eapiReplay.close?.();
       await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
       if (this.#standalone) {
         this.#http.closeAllConnections();
@@ -606,11 +685,27 @@ export class E2E2Server {
   #established(socket: MessageSocket, session: ServerSession): void {
     this.#stats.handshakes++;
     let self: Channel | undefined;
-    const channel = new Channel(socket, session, { ...this.#settings, reportError: (error) => this.#reportError(error, self ? { channel: self } : {}) });
+    let refresh: ReturnType<typeof setInterval> | undefined;
+    const channel = new Channel(socket, session, {
+      ...this.#settings,
+      reportError: (error) => this.#reportError(error, self ? { channel: self } : {}),
+      onSessionEnding: () => {
+        clearInterval(refresh);
+        this.#liveSessions.delete(session.sessionId);
+        this.#storeWrite(this.#eapiSessions.unregister(session.sessionId), 'unregister', self);
+      },
+    });
     self = channel;
     this.#channels.add(channel);
     this.#bySession.set(channel.sessionId, channel);
+    this.#liveSessions.set(session.sessionId, session);
+    this.#registerSession(session);
+    if (this.#maxSessionAgeMs === 0) {
+      refresh = setInterval(() => this.#registerSession(session), Math.floor(this.#eapiSessionTtlMs / 2));
+      refresh.unref();
+    }
     void channel.closed.then(() => {
+      clearInterval(refresh);
       this.#channels.delete(channel);
       if (this.#bySession.get(channel.sessionId) === channel) this.#bySession.delete(channel.sessionId);
       if (this.#channels.size === 0) {
@@ -630,6 +725,36 @@ export class E2E2Server {
       if (channel.state === 'closed') break;
       this.#guard(channel, "a 'channel' listener", () => listener(channel));
     }
+  }
+
+  /** (Re-)register a session in the EAPI registry, unless its close has started. */
+  #registerSession(session: ServerSession): void {
+    if (this.#liveSessions.get(session.sessionId) !== session) return;
+    const channel = this.#bySession.get(session.sessionId);
+    const ttl = this.#maxSessionAgeMs > 0 ? this.#maxSessionAgeMs + this.#settings.closeTimeoutMs : this.#eapiSessionTtlMs;
+    let write: Promise<void>;
+    const eapiRoot = session.exportEapiRoot();
+    try {
+      write = this.#eapiSessions.register(session.sessionId, { eapiRoot, keyId: session.keyId, expiresAt: Date.now() + ttl });
+    } catch (error) {
+      write = Promise.reject(error);
+    }
+    // The registry keeps its own copy (or has serialized it) once register() returned.
+    eapiRoot.fill(0);
+    this.#storeWrite(write, 'register', channel);
+  }
+
+  /** Track a registry write; a failure is reported (ERR_STORE_UNAVAILABLE) and never closes the channel. */
+  #storeWrite(write: Promise<void>, what: string, channel: Channel | undefined): void {
+    const tracked = write.then(
+      () => undefined,
+      (error: unknown) => {
+        const typed = isE2E2Error(error) ? error : new StoreUnavailableError(`session registry ${what} failed`, { cause: error });
+        this.#reportError(typed, channel ? { channel } : {});
+      },
+    );
+    this.#storeWrites.add(tracked);
+    void tracked.finally(() => this.#storeWrites.delete(tracked));
   }
 
   /** Look up the key of every open channel again (one lookup per key id); close those whose key is gone. */
@@ -674,4 +799,12 @@ export async function createServer(options: ServerOptions): Promise<E2E2Server> 
   const server = new E2E2Server(options);
   await server.listen();
   return server;
+}
+
+/** Registry time to live of a session without a maximum age, ms (refreshed at half of it while open). */
+export const DEFAULT_EAPI_SESSION_TTL_MS = 3_600_000;
+
+function isRegistry(value: unknown): value is SessionRegistry {
+  const r = value as SessionRegistry;
+  return typeof r === 'object' && r !== null && typeof r.register === 'function' && typeof r.lookup === 'function' && typeof r.unregister === 'function';
 }

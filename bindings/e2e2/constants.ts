@@ -67,7 +67,9 @@ export const DEFAULT_REKEY_AFTER_RECORDS = 65536;
 export const LABEL_EXPORTER = 'e2e2/v1/exporter';
 /** sessionId = HKDF-Expand(exporter, LABEL_SESSION_ID || 0x00, 16). */
 export const LABEL_SESSION_ID = 'e2e2/v1/session-id';
-/** EAPI secret = HKDF-Expand(exporter, LABEL_EAPI || 0x00 || params, 32). */
+/** eapiRoot = HKDF-Expand(exporter, LABEL_EAPI_ROOT || 0x00, 32): all a verifier stores (SPEC.md §6.5). */
+export const LABEL_EAPI_ROOT = 'e2e2/v1/eapi-root';
+/** EAPI secret = HKDF-Expand(eapiRoot, LABEL_EAPI || 0x00 || params, 32). */
 export const LABEL_EAPI = 'e2e2/v1/eapi';
 /** EAPI request signature = HMAC-SHA256(EAPI secret, LABEL_EAPI_REQUEST || 0x00 || ...). */
 export const LABEL_EAPI_REQUEST = 'e2e2/v1/eapi-request';
@@ -76,6 +78,8 @@ export const LABEL_FINGERPRINT = 'e2e2/v1/fingerprint';
 
 /** Exporter secret size. */
 export const EXPORTER_BYTES = 32;
+/** EAPI root size: the per-session secret EAPIs derive from (never the exporter itself). */
+export const EAPI_ROOT_BYTES = 32;
 /** Session id size (public identifier, never sent during the handshake). */
 export const SESSION_ID_BYTES = 16;
 /** Fingerprint size. */

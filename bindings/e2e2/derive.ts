@@ -5,7 +5,8 @@
  *   K1  = X25519(e, re)                                  the Noise `ee` DH output (RFC 7748 §5, §6.1)
  *   K2  = KDF(K1, API key): ck' of the Noise `ee` MixKey then `psk` MixKeyAndHash (Noise §5.2, §9.2)
  *   K3  = Split() transport keys of K2 (Noise §5.2) + exporter = HKDF-Expand(K2, label || h)
- *   EAPI = HKDF-Expand(exporter, label || index || expiresAt || scope) (RFC 5869 §2.3)
+ *   eapiRoot = HKDF-Expand(exporter, label)            (RFC 5869 §2.3)
+ *   EAPI = HKDF-Expand(eapiRoot, label || index || expiresAt || scope)
  *
  * Every HKDF-Expand info starts with a versioned ASCII label and a 0x00 byte (domain separation).
  */
@@ -21,11 +22,13 @@ import {
   EAPI_MAX_INDEX,
   EAPI_MAX_SCOPE_BYTES,
   EAPI_MAX_TIME_MS,
+  EAPI_ROOT_BYTES,
   EAPI_SECRET_BYTES,
   EXPORTER_BYTES,
   FINGERPRINT_BYTES,
   HASH_BYTES,
   LABEL_EAPI,
+  LABEL_EAPI_ROOT,
   LABEL_EXPORTER,
   LABEL_FINGERPRINT,
   LABEL_SESSION_ID,
@@ -165,12 +168,22 @@ export function encodeEapiParams(params: EapiParams): Uint8Array {
 }
 
 /**
- * An EAPI secret: HKDF-Expand(exporter, "e2e2/v1/eapi" || 0x00 || encodeEapiParams(params), 32).
+ * A session's EAPI root: HKDF-Expand(exporter, "e2e2/v1/eapi-root" || 0x00, 32). It derives EAPI
+ * secrets and nothing else, so a verifier (or a shared store such as Redis) holding it can check
+ * the session's EAPIs but can neither decrypt nor forge its records, nor recover the exporter.
+ */
+export function deriveEapiRoot(exporter: Uint8Array): Uint8Array {
+  assertKey(exporter, EXPORTER_BYTES, 'exporter');
+  return expand(sha256, exporter, label(LABEL_EAPI_ROOT), EAPI_ROOT_BYTES);
+}
+
+/**
+ * An EAPI secret: HKDF-Expand(eapiRoot, "e2e2/v1/eapi" || 0x00 || encodeEapiParams(params), 32).
  * Used only as an HMAC-SHA256 key to sign requests; never sent.
  */
-export function deriveEapi(exporter: Uint8Array, params: EapiParams): Uint8Array {
-  assertKey(exporter, EXPORTER_BYTES, 'exporter');
-  return expand(sha256, exporter, concatBytes(label(LABEL_EAPI), encodeEapiParams(params)), EAPI_SECRET_BYTES);
+export function deriveEapi(eapiRoot: Uint8Array, params: EapiParams): Uint8Array {
+  assertKey(eapiRoot, EAPI_ROOT_BYTES, 'eapiRoot');
+  return expand(sha256, eapiRoot, concatBytes(label(LABEL_EAPI), encodeEapiParams(params)), EAPI_SECRET_BYTES);
 }
 
 /**

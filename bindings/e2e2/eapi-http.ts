@@ -1,5 +1,5 @@
 /**
- * EAPI as an RFC 9421 (HTTP Message Signatures) profile, SPEC.md §8.7. The same EAPI secret as
+ * EAPI as an RFC 9421 (HTTP Message Signatures) profile, SPEC.md §8.6. The same EAPI secret as
  * the `Authorization: E2E2-EAPI` encoding (eapi.ts); this encoding is understood by any RFC 9421
  * implementation given that secret as an `hmac-sha256` key.
  *
@@ -9,7 +9,7 @@
  *   Signature: sig1=:<base64 HMAC-SHA256(EAPI secret, signature base (RFC 9421 §2.5))>:
  *   Content-Digest: sha-256=:<base64 SHA-256(body)>:   (RFC 9530; when there is a body)
  *
- * The keyid carries every input of deriveEapi, so a verifier holding the session's exporter
+ * The keyid carries every input of deriveEapi, so a verifier holding the session's EAPI root
  * derives the EAPI secret without any per-EAPI state; the MAC then authenticates the keyid.
  * Verification order: parse, MAC (constant time), then claims: expiry, clock skew, scope,
  * policy, replay. Every failure before the claims is the one AUTHENTICATION_FAILED.
@@ -19,7 +19,7 @@ import { sha256 } from '../core/sha256.js';
 import { equalBytes } from '../core/bytes.js';
 import { EapiClockSkewError, EapiExpiredError, EapiPolicyError, EapiReplayedError, EapiScopeError, InvalidArgumentError } from '../errors.js';
 import { authenticationFailed } from '../noise/failures.js';
-import { DEFAULT_EAPI_CLOCK_SKEW_MS, EAPI_NONCE_BYTES, SESSION_ID_BYTES } from './constants.js';
+import { DEFAULT_EAPI_CLOCK_SKEW_MS, EAPI_NONCE_BYTES, EAPI_ROOT_BYTES, SESSION_ID_BYTES } from './constants.js';
 import { SCOPE_TOKEN_PATTERN, assertEapiParams, deriveEapi, type EapiParams } from './derive.js';
 import type { Eapi, ReplayCache } from './eapi.js';
 import type { ReplayStore } from './eapi-stores.js';
@@ -244,7 +244,7 @@ function digestMatches(header: string | undefined, body: Uint8Array): boolean {
 
 // ------------------------------------------------------------------ the EAPI profile
 
-/** keyid = `<sessionIdHex>.<index>.<expiresAtMs>.<scope>` (SPEC.md §8.7). */
+/** keyid = `<sessionIdHex>.<index>.<expiresAtMs>.<scope>` (SPEC.md §8.6). */
 export function formatEapiKeyId(sessionId: string, params: EapiParams): string {
   assertEapiParams(params);
   return `${sessionId}.${params.index}.${params.expiresAt}.${params.scope}`;
@@ -327,9 +327,9 @@ export function signEapiHttpRequest(eapi: Eapi, request: EapiHttpRequest, option
   return out;
 }
 
-/** What the verifier knows about a session: its exporter and the id of the API key it used. */
+/** What the verifier knows about a session: its EAPI root (deriveEapiRoot) and the id of the API key it used. */
 export interface EapiHttpSession {
-  exporter: Uint8Array;
+  eapiRoot: Uint8Array;
   /** The API key id the session authenticated with (for allowedScopes). */
   keyId?: string;
 }
@@ -426,14 +426,20 @@ export async function verifyEapiHttpRequest(request: EapiHttpRequest, options: V
   const required = [...EAPI_HTTP_BASE_COMPONENTS, ...(body !== undefined ? ['content-digest'] : []), ...(headers.has('content-type') ? ['content-type'] : [])];
   for (const name of required) if (!parsed.components.includes(name)) throw authenticationFailed(`eapi-http: ${name} is not covered`);
 
-  // 2. MAC, under the EAPI secret derived from the claimed session's exporter and the keyid.
+  // 2. MAC, under the EAPI secret derived from the claimed session's EAPI root and the keyid.
   // A store failure (ERR_STORE_UNAVAILABLE) propagates as is: it fails closed, typed, and is not an authentication failure.
-  const session = await options.lookupSession(claims.sessionId);
-  if (session === undefined || fromHex(claims.sessionId)?.length !== SESSION_ID_BYTES) throw authenticationFailed('eapi-http: unknown session');
-  const secret = deriveEapi(session.exporter, claims);
+  const found = await options.lookupSession(claims.sessionId);
+  const known = found !== undefined && fromHex(claims.sessionId)?.length === SESSION_ID_BYTES;
+  // An unknown session costs the same derivation and MAC (under a random root) as a known one, so
+  // the response time does not tell a prober which session ids are live.
+  const root = known ? found.eapiRoot : randomBytes(EAPI_ROOT_BYTES);
+  const secret = deriveEapi(root, claims);
   const valid = verifyHttpMessageHmac(secret, request, parsed);
   secret.fill(0);
+  if (!known) root.fill(0);
+  if (!known) throw authenticationFailed('eapi-http: unknown session');
   if (!valid) throw authenticationFailed('eapi-http: signature');
+  const session = found;
   if (headers.has('content-digest') || body !== undefined) {
     if (!digestMatches(headers.get('content-digest'), body ?? new Uint8Array(0))) throw authenticationFailed('eapi-http: content-digest does not match the body');
   }

@@ -1,6 +1,6 @@
 /**
- * Ephemeral API Keys (SPEC.md §8). A client derives an EAPI from its session's exporter
- * (deriveEapi) and signs requests with it; the EAPI secret is never sent. The server derives the
+ * Ephemeral API Keys (SPEC.md §8). A client derives an EAPI from its session's EAPI root
+ * (deriveEapi; the root is deriveEapiRoot(exporter)) and signs requests with it; the EAPI secret is never sent. The server derives the
  * same EAPI from its own session and verifies: signature (ERR_AUTHENTICATION_FAILED, also for an
  * EAPI of another session), expiry (ERR_EAPI_EXPIRED), clock skew (ERR_EAPI_CLOCK_SKEW), scope
  * (ERR_EAPI_SCOPE), replay (ERR_EAPI_REPLAYED), in that order: nothing but the signature check
@@ -196,8 +196,8 @@ export class Eapi {
   #secret: Uint8Array | null;
 
   /** @internal Created by ClientSession.issueEapi(). */
-  constructor(exporter: Uint8Array, sessionId: Uint8Array, params: EapiParams) {
-    this.#secret = deriveEapi(exporter, params);
+  constructor(eapiRoot: Uint8Array, sessionId: Uint8Array, params: EapiParams) {
+    this.#secret = deriveEapi(eapiRoot, params);
     this.#sessionIdBytes = sessionId.slice();
     this.sessionId = toHex(sessionId);
     this.index = params.index;
@@ -289,12 +289,12 @@ export interface EapiVerifierConfig {
 }
 
 /**
- * Verify one request against the session's exporter. Check order (SPEC.md §8.4): parse,
+ * Verify one request against the session's EAPI root. Check order (SPEC.md §8.4): parse,
  * session id, signature, expiry, clock skew, scope, replay (the nonce is recorded last, only
  * for requests that pass everything else).
  */
 export function verifyEapiRequest(
-  exporter: Uint8Array,
+  eapiRoot: Uint8Array,
   sessionId: Uint8Array,
   cache: ReplayCache,
   config: EapiVerifierConfig,
@@ -321,14 +321,14 @@ export function verifyEapiRequest(
   } catch (error) {
     throw new MalformedMessageError('EAPI authorization fields are out of range', { cause: error });
   }
-  const secret = deriveEapi(exporter, auth);
+  const secret = deriveEapi(eapiRoot, auth);
   const fields = encodeFields(sessionId, auth, auth.timestamp, auth.nonce);
   const expected = hmac(sha256, secret, signatureInput(fields, request));
   secret.fill(0);
   const valid = equalBytes(expected, auth.signature);
   expected.fill(0);
   if (!valid) throw authenticationFailed('eapi signature');
-  // From here on the claims are authentic: the client holding this session's exporter made them.
+  // From here on the claims are authentic: the client holding this session's EAPI root made them.
   if (options.now >= auth.expiresAt || auth.timestamp >= auth.expiresAt) throw new EapiExpiredError('EAPI expired');
   if (Math.abs(options.now - auth.timestamp) > config.clockSkewMs) throw new EapiClockSkewError('EAPI request timestamp is outside the accepted clock skew');
   if (!auth.scope.split(' ').includes(options.requiredScope)) throw new EapiScopeError('EAPI scope does not include the required scope');

@@ -23,7 +23,7 @@
  *   s.verifyEapi({ authorization, method: 'GET', path: '/orders', now, requiredScope: 'orders:read' });
  *
  * Derivations (pure, for demos, vectors and other implementations): deriveK1, deriveK2,
- * deriveK3, deriveEapi, fingerprint, buildPrologue.
+ * deriveK3, deriveEapiRoot, deriveEapi, fingerprint, buildPrologue.
  */
 export { generateApiKey, parseApiKey, formatApiKey, type ApiKey, type GeneratedApiKey } from './api-key.js';
 export {
@@ -64,8 +64,8 @@ export {
   type ParsedHttpSignature,
 } from './eapi-http.js';
 export { ReplayCache } from './eapi.js';
-export type { ReplayStore } from './eapi-stores.js';
+export { MemorySessionRegistry, MemoryReplayStore, type ReplayStore, type SessionRegistry, type EapiSessionRecord } from './eapi-stores.js';
 export { Eapi, parseEapiAuthorization, type EapiAuthorization, type EapiRequest, type EapiSignOptions, type VerifyEapiOptions, type VerifiedEapi } from './eapi.js';
-export { deriveK1, deriveK2, deriveK3, deriveEapi, fingerprint, buildPrologue, type K2Derivation, type K3, type EapiParams } from './derive.js';
+export { deriveK1, deriveK2, deriveK3, deriveEapiRoot, deriveEapi, fingerprint, buildPrologue, type K2Derivation, type K3, type EapiParams } from './derive.js';
 export { encodeFrame, FrameDecoder } from './framing.js';
 export * as constants from './constants.js';

@@ -35,7 +35,7 @@ import {
   RECORD_TYPE_DATA,
   RECORD_TYPE_REKEY,
 } from './constants.js';
-import type { K3 } from './derive.js';
+import { deriveEapiRoot, type K3 } from './derive.js';
 import { Eapi, ReplayCache, verifyEapiRequest, type VerifiedEapi, type VerifyEapiOptions } from './eapi.js';
 import { verifyEapiHttpRequest, type EapiHttpPolicy, type EapiHttpRequest, type VerifiedEapiHttp } from './eapi-http.js';
 import { toHex } from './encoding.js';
@@ -69,6 +69,8 @@ class SessionCore {
   readonly rekeyAfterRecords: number;
   readonly unknownKey: boolean;
   exporter: Uint8Array;
+  /** deriveEapiRoot(exporter): what EAPIs derive from, and all a verifier outside this session needs. */
+  eapiRoot: Uint8Array;
   pending: boolean;
   sendClosed = false;
   receiveClosed = false;
@@ -86,6 +88,7 @@ class SessionCore {
     this.send.initializeKey(sendKey);
     this.receive.initializeKey(receiveKey);
     this.exporter = k3.exporter.slice();
+    this.eapiRoot = deriveEapiRoot(this.exporter);
     k3.initiatorToResponder.fill(0);
     k3.responderToInitiator.fill(0);
     k3.exporter.fill(0);
@@ -175,6 +178,7 @@ class SessionCore {
     this.send.destroy();
     this.receive.destroy();
     this.exporter.fill(0);
+    this.eapiRoot.fill(0);
     this.disposed = true;
   }
 }
@@ -254,7 +258,7 @@ export class ClientSession extends Session {
     if (core.sendClosed || core.receiveClosed) throw new SessionClosedError('session is closing or closed: EAPIs end with it');
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
     const index = options.index ?? this.#nextEapiIndex;
-    const eapi = new Eapi(core.exporter, core.sessionId, { index, scope: options.scope, expiresAt: options.expiresAt });
+    const eapi = new Eapi(core.eapiRoot, core.sessionId, { index, scope: options.scope, expiresAt: options.expiresAt });
     if (options.index === undefined) this.#nextEapiIndex = Math.min(index + 1, EAPI_MAX_INDEX);
     this.#eapis.add(eapi);
     return eapi;
@@ -296,7 +300,7 @@ export class ServerSession extends Session {
     core.assertNotDisposed();
     if (core.sendClosed || core.receiveClosed) throw new SessionClosedError('session is closing or closed: EAPIs end with it');
     try {
-      return verifyEapiRequest(core.exporter, core.sessionId, this.#replay, { clockSkewMs: this.#clockSkewMs }, options);
+      return verifyEapiRequest(core.eapiRoot, core.sessionId, this.#replay, { clockSkewMs: this.#clockSkewMs }, options);
     } catch (error) {
       if (core.unknownKey && error instanceof AuthenticationError) throw authenticationFailed('eapi (unknown key id: dummy key in use)', error);
       throw error;
@@ -304,7 +308,7 @@ export class ServerSession extends Session {
   }
 
   /**
-   * Verify a request signed with the RFC 9421 EAPI profile (SPEC.md §8.7) against this session,
+   * Verify a request signed with the RFC 9421 EAPI profile (SPEC.md §8.6) against this session,
    * with its replay cache and clock skew. Rejects with ERR_AUTHENTICATION_FAILED (parse, another
    * session's EAPI, MAC, body digest), then ERR_EAPI_EXPIRED, ERR_EAPI_CLOCK_SKEW, ERR_EAPI_SCOPE,
    * ERR_EAPI_POLICY, ERR_EAPI_REPLAYED. Find the session with claimedEapiHttpSessionId(request).
@@ -318,8 +322,19 @@ export class ServerSession extends Session {
       ...options,
       clockSkewMs: this.#clockSkewMs,
       replay: this.#replay,
-      lookupSession: (id) => (id === sessionId && !core.disposed ? { exporter: core.exporter, keyId: core.keyId } : undefined),
+      lookupSession: (id) => (id === sessionId && !core.disposed ? { eapiRoot: core.eapiRoot, keyId: core.keyId } : undefined),
     });
+  }
+
+  /**
+   * A copy of this session's EAPI root (SPEC.md §6.5): what a verifier elsewhere (another process,
+   * a shared SessionRegistry) needs to check this session's EAPIs, and nothing more: it decrypts
+   * no record. Secret: the caller wipes its copy when done.
+   */
+  exportEapiRoot(): Uint8Array {
+    const core = coreOf(this);
+    core.assertNotDisposed();
+    return core.eapiRoot.slice();
   }
 
   override dispose(): void {
@@ -335,10 +350,10 @@ export function setSessionNoncesForTestingOnly(session: Session, nonces: { send?
   if (nonces.receive !== undefined) core.receive.setNonce(nonces.receive);
 }
 
-/** The live arrays holding a session's secrets (send key, receive key, exporter), not copies: wipe tests only. Not exported from the package. */
+/** The live arrays holding a session's secrets (send key, receive key, exporter, EAPI root), not copies: wipe tests only. Not exported from the package. */
 export function sessionLiveSecretsForTestingOnly(session: Session): Uint8Array[] {
   const core = coreOf(session);
-  return [core.send.liveKeyForTestingOnly(), core.receive.liveKeyForTestingOnly(), core.exporter].filter((a): a is Uint8Array => a !== null);
+  return [core.send.liveKeyForTestingOnly(), core.receive.liveKeyForTestingOnly(), core.exporter, core.eapiRoot].filter((a): a is Uint8Array => a !== null);
 }
 
 /** A snapshot of a session's keys and counters (tests of rollback only). Not exported from the package. */

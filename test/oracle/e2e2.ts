@@ -157,10 +157,19 @@ export function openRecord(c: Cipher, record: Uint8Array): { type: RecordType; b
   return { type, body: plaintext.slice(1) };
 }
 
-// SPEC.md §8: EAPI.
-export function eapiSecret(exporter: Uint8Array, index: number, scope: string, expiresAt: number): Uint8Array {
+// SPEC.md §6.5 and §8: EAPI.
+export function eapiRoot(exporter: Uint8Array): Uint8Array {
+  return hkdfExpand(exporter, labelled('e2e2/v1/eapi-root'), 32);
+}
+
+export function eapiSecretFromRoot(root: Uint8Array, index: number, scope: string, expiresAt: number): Uint8Array {
   const scopeBytes = ascii(scope);
-  return hkdfExpand(exporter, cat(labelled('e2e2/v1/eapi'), be(index, 4), be(expiresAt, 8), new Uint8Array([scopeBytes.length]), scopeBytes), 32);
+  return hkdfExpand(root, cat(labelled('e2e2/v1/eapi'), be(index, 4), be(expiresAt, 8), new Uint8Array([scopeBytes.length]), scopeBytes), 32);
+}
+
+/** The EAPI secret of the session with this exporter (through its EAPI root). */
+export function eapiSecret(exporter: Uint8Array, index: number, scope: string, expiresAt: number): Uint8Array {
+  return eapiSecretFromRoot(eapiRoot(exporter), index, scope, expiresAt);
 }
 
 export interface OracleRequest {

@@ -17,6 +17,7 @@ export interface E2E2Case {
   handshakeHash: string;
   k3: { initiatorToResponder: string; responderToInitiator: string; exporter: string };
   sessionId: string;
+  eapiRoot: string;
   fingerprints: { k1: string; k2: string; k3: string };
   trace: { op: string; ck: string; h: string; k: string | null }[];
   records: { from: 'client' | 'server'; type: RecordType; data: string; key: string; nonce: number; record: string; keyAfter?: string }[];
