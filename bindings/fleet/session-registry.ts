@@ -126,7 +126,7 @@ export class RedisSessionRegistry implements SessionRegistry {
       if (this.#local.get(sessionId)?.expiresAt === expiresAt) this.#forget(sessionId);
     }, Math.min(expiresAt - now, 2 ** 31 - 1));
     timer.unref();
-    await this.#write(sessionId, { eapiRoot, keyId, expiresAt }, now);
+    await this.#write(sessionId, this.#local.get(sessionId)!, now);
   }
 
   async lookup(sessionId: string, now: number = Date.now()): Promise<EapiSessionRecord | undefined> {
