@@ -92,8 +92,15 @@ export async function createRedisClient(url: string, options: { connectTimeoutMs
       reconnectStrategy: (retries: number) => Math.min(25 * 2 ** retries, RECONNECT_MAX_DELAY_MS),
     },
   });
-  // Without a listener node-redis rethrows socket errors as uncaught: report them, never crash.
-  client.on('error', (error: unknown) => options.onError?.(error));
+  // Without a listener node-redis rethrows socket errors as uncaught: report them, never crash;
+  // once per outage (each reconnection attempt fails the same way), again after the next 'ready'.
+  let reported = false;
+  client.on('error', (error: unknown) => {
+    if (reported) return;
+    reported = true;
+    options.onError?.(error);
+  });
+  client.on('ready', () => (reported = false));
   // The first connection may fail too (Redis not up yet): the reconnect strategy keeps trying.
   client.connect().catch((error: unknown) => options.onError?.(error));
   return client as unknown as RedisClientLike;
