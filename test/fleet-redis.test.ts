@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
-import { RedisReplayStore, RedisSessionRegistry, type RedisClientLike } from '../bindings/fleet/index.js';
+import { RedisReplayStore, RedisSessionRegistry } from '../bindings/fleet/index.js';
 import { randomBytes, toHex } from '../bindings/e2e2/encoding.js';
 import { redisMissing, startCut, startRedis, type RedisServer } from './helpers/redis.js';
 
@@ -127,12 +127,12 @@ describe.skipIf(missing !== undefined)('fleet stores on Redis', () => {
     }
   });
 
-  it('works over a node-redis client passed in, and leaves that client open on close()', async () => {
+  it('works over a node-redis client passed in (assignable as it is), and leaves that client open on close()', async () => {
     const client = createClient({ url: redis.url });
     client.on('error', () => {});
     await client.connect();
-    const registry = new RedisSessionRegistry(client as unknown as RedisClientLike, { keyPrefix: 'own:' });
-    const replay = new RedisReplayStore(client as unknown as RedisClientLike, { keyPrefix: 'own:' });
+    const registry = new RedisSessionRegistry(client, { keyPrefix: 'own:' });
+    const replay = new RedisReplayStore(client, { keyPrefix: 'own:' });
     const id = sessionId();
     await registry.register(id, { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 10_000 });
     expect(await client.exists(`own:session:${id}`)).toBe(1);
