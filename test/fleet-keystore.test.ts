@@ -4,13 +4,12 @@
  * at once, a real channel server resolving keys from it, and failing closed while Redis is down.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from 'redis';
 import { KeyStore } from '../bindings/channel/keystore.js';
 import { createServer } from '../bindings/channel/server.js';
 import { connect } from '../bindings/channel/node.js';
 import { RedisKeyStore, openKeyStore, anyKeyStoreResolver } from '../bindings/fleet/index.js';
 import { apiKeyToken } from '../bindings/channel/keys.js';
-import { redisMissing, startRedis, type RedisServer } from './helpers/redis.js';
+import { redisMissing, startRedisWithClient, type RawRedis, type RedisServer } from './helpers/redis.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,17 +18,10 @@ const missing = redisMissing();
 
 describe.skipIf(missing !== undefined)('key store on Redis', () => {
   let redis: RedisServer;
-  let raw: ReturnType<typeof createClient>;
-  beforeAll(async () => {
-    redis = await startRedis();
-    raw = createClient({ url: redis.url });
-    raw.on('error', () => {});
-    await raw.connect();
-  });
-  afterAll(async () => {
-    if (raw?.isReady) await raw.close();
-    await redis?.dispose();
-  });
+  let raw: RawRedis;
+  let dispose: (() => Promise<void>) | undefined;
+  beforeAll(async () => void ({ redis, raw, dispose } = await startRedisWithClient()));
+  afterAll(() => dispose?.());
 
   it('openKeyStore picks the store by location: redis:// → RedisKeyStore, a path → the file store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'e2e2-fleet-keys-'));

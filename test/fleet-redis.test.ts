@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { RedisReplayStore, RedisSessionRegistry } from '../bindings/fleet/index.js';
 import { randomBytes, toHex } from '../bindings/e2e2/encoding.js';
-import { redisMissing, startCut, startRedis, type RedisServer } from './helpers/redis.js';
+import { redisMissing, startCut, startRedisWithClient, type RawRedis, type RedisServer } from './helpers/redis.js';
 
 const missing = redisMissing();
 
@@ -17,17 +17,10 @@ const sessionId = () => toHex(randomBytes(16));
 
 describe.skipIf(missing !== undefined)('fleet stores on Redis', () => {
   let redis: RedisServer;
-  let raw: ReturnType<typeof createClient>;
-  beforeAll(async () => {
-    redis = await startRedis();
-    raw = createClient({ url: redis.url });
-    raw.on('error', () => {});
-    await raw.connect();
-  });
-  afterAll(async () => {
-    if (raw?.isReady) await raw.close();
-    await redis?.dispose();
-  });
+  let raw: RawRedis;
+  let dispose: (() => Promise<void>) | undefined;
+  beforeAll(async () => void ({ redis, raw, dispose } = await startRedisWithClient()));
+  afterAll(() => dispose?.());
 
   it('register writes e2e2:session:<id> with the record and PX expiresAt − now; lookup reads it back; unregister deletes it', async () => {
     const registry = new RedisSessionRegistry(redis.url);

@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'redis';
 
 export const REDIS_SERVER = process.env.E2E2_REDIS_SERVER ?? '/usr/bin/redis-server';
 
@@ -171,6 +172,26 @@ export async function startCut(targetPort: number): Promise<TcpCut> {
       open = false;
       for (const s of sockets) s.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const rawClient = (url: string) => createClient({ url });
+/** A node-redis client of the test's own, to look at what the stores wrote. */
+export type RawRedis = ReturnType<typeof rawClient>;
+
+/** startRedis() plus a connected client for assertions; dispose() ends both. */
+export async function startRedisWithClient(): Promise<{ redis: RedisServer; raw: RawRedis; dispose: () => Promise<void> }> {
+  const redis = await startRedis();
+  const raw = rawClient(redis.url);
+  raw.on('error', () => {});
+  await raw.connect();
+  return {
+    redis,
+    raw,
+    async dispose() {
+      if (raw.isReady) await raw.close();
+      await redis.dispose();
     },
   };
 }
