@@ -105,10 +105,6 @@ function ownAuthorities(address: AddressInfo): string[] {
   return names.flatMap((name) => (address.port === 80 ? [`${name}:80`, name] : [`${name}:${address.port}`]));
 }
 
-/** What serve leaves running: a server, or the primary of --workers. */
-export interface Running {
-  close(): Promise<void>;
-}
 
 export async function serveCommand(args: string[], out: (line: string) => void, log: (line: string) => void): Promise<E2E2Server | Primary | undefined> {
   const { values } = parse(
