@@ -10,6 +10,7 @@ export default defineConfig({
   test: {
     include: [
       'test/noise.test.ts',
+      'test/noise-pattern.test.ts',
       'test/e2e2-eapi.test.ts',
       'test/e2e2-handshake.test.ts',
       'test/e2e2-session.test.ts',

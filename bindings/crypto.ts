@@ -14,6 +14,6 @@ export {
   type ChaCha20Poly1305Function,
 } from './core/chacha20poly1305.js';
 export { x25519, type X25519 } from './core/x25519.js';
-export { sha3_256, sha3_512, shake128, shake256, Keccak, type Sha3Function, type ShakeFunction } from './core/sha3.js';
+export { sha3_256, sha3_512, shake128, shake256, Keccak, type Sha3Function, type ShakeFunction, type SpongeParams } from './core/sha3.js';
 export { ml_kem768, type MlKem768 } from './core/mlkem.js';
 export * from './errors.js';

@@ -11,6 +11,7 @@
 
 export type ErrorFault = 'peer' | 'caller' | 'lifecycle';
 
+/** Base of every error e2e2 throws: a stable `code` (ERR_*), and `fault` telling whose fault it is (peer, caller or lifecycle). Details only in `cause`; never key material. */
 export abstract class E2E2Error extends Error {
   /** Stable machine-readable code, e.g. `ERR_AUTHENTICATION_FAILED`. */
   abstract readonly code: E2E2ErrorCode;
@@ -275,8 +276,19 @@ export class WasmUnavailableError extends E2E2Error {
   readonly fault = 'lifecycle';
 }
 
+/**
+ * The peer started the v1 handshake with a server that requires E2-E2 v2-hybrid (X25519 +
+ * ML-KEM-768, SPEC.md §13). The WebSocket binding closes with 4010; a client sees it as the cause.
+ */
+export class PostQuantumRequiredError extends E2E2Error {
+  static readonly code = 'ERR_PQ_REQUIRED';
+  readonly code = 'ERR_PQ_REQUIRED';
+  readonly fault = 'peer';
+}
+
 /** Every code, for exhaustive `switch (err.code)` in callers. */
 export type E2E2ErrorCode =
+  | 'ERR_PQ_REQUIRED'
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_INVALID_KEY_LENGTH'
   | 'ERR_INVALID_NONCE_LENGTH'

@@ -5,19 +5,15 @@
  * a message naming the fix; the same page with 'wasm-unsafe-eval' added computes SHA-256.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { assertBuilt, ROOT } from './helpers/cli.js';
+import { chromiumAvailable, launchChromium } from './helpers/browser.js';
 
-const CHROMIUM = process.env.E2E2_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-  console.warn(`[browser-csp] skipping: ${CHROMIUM} not found (apt-get install -y chromium)`);
-}
+const available = chromiumAvailable('browser-csp');
 
 const PAGE = '<!doctype html><meta charset="utf-8"><title>csp</title><script type="module" src="/main.js"></script>';
 // An external module script: 'self' allows it; inline scripts would be blocked by the CSP itself.
@@ -47,11 +43,7 @@ describe.skipIf(!available)('strict CSP page in Chromium', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 120_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
   }, 150_000);
   afterAll(async () => {
     await browser?.close();

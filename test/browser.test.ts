@@ -4,19 +4,14 @@
  * handshake, an echo round trip, an EAPI-signed request the server verifies, a rekey and a close.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { assertBuilt, ROOT, startCli } from './helpers/cli.js';
+import { chromiumAvailable, launchChromium } from './helpers/browser.js';
 
-const CHROMIUM = process.env.E2E2_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  // CI installs it (.ci/run); elsewhere say why the suite is skipped.
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-  console.warn(`[browser] skipping: ${CHROMIUM} not found (apt-get install -y chromium)`);
-}
+const available = chromiumAvailable('browser');
 
 describe('browser bundle', () => {
   it('is one ESM file with the WASM embedded and no Node-only imports', () => {
@@ -36,10 +31,7 @@ describe.skipIf(!available)('browser demo in Chromium', () => {
   beforeAll(async () => {
     assertBuilt();
     dir = mkdtempSync(join(tmpdir(), 'e2e2-browser-'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

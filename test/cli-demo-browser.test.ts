@@ -4,18 +4,14 @@
  * browser) and a page of another local origin must not read /demo/config.json.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { assertBuilt, startCli } from './helpers/cli.js';
+import { chromiumAvailable, launchChromium } from './helpers/browser.js';
 
-const CHROMIUM = process.env.E2E2_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
-  console.warn(`[cli-demo-browser] skipping: ${CHROMIUM} not found (apt-get install -y chromium)`);
-}
+const available = chromiumAvailable('cli-demo-browser');
 
 const TOKEN = /e2e2_[0-9a-f]{24}_[A-Za-z0-9_-]{43}/;
 
@@ -52,21 +48,13 @@ describe.skipIf(!available)('e2e2 serve --demo against hostile pages in Chromium
     dir = mkdtempSync(join(tmpdir(), 'e2e2-demo-browser-'));
     server = await startCli(['serve', '--demo', '--port', '0', '--store', join(dir, 'keys.json')], /demo page: http:\/\/127\.0\.0\.1:(\d+)\//);
     port = Number(server.match[1]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-        // rebind.test resolves to 127.0.0.1, as an attacker's name does after DNS rebinding.
-        '--host-resolver-rules=MAP rebind.test 127.0.0.1',
-        // Chromium's Private Network Access would stop these pages first; other browsers have none,
-        // so the server's own checks are what is tested (the rebound fetch asserts it reached the server).
-        '--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks',
-      ],
-    });
+    browser = await launchChromium([
+      // rebind.test resolves to 127.0.0.1, as an attacker's name does after DNS rebinding.
+      '--host-resolver-rules=MAP rebind.test 127.0.0.1',
+      // Chromium's Private Network Access would stop these pages first; other browsers have none,
+      // so the server's own checks are what is tested (the rebound fetch asserts it reached the server).
+      '--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks',
+    ]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { createHandshake } from '../bindings/noise/index.js';
 import { CipherState } from '../bindings/noise/cipher-state.js';
-import { HandshakeState } from '../bindings/noise/handshake-state.js';
+import { HandshakeState, type HandshakePattern, type Token } from '../bindings/noise/handshake-state.js';
+import { SymmetricState } from '../bindings/noise/symmetric-state.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import * as oracle from './oracle/noise.js';
 import { expectCode, hexOf } from './oracle/harness.js';
 import { bytesFromSeed } from './helpers/random.js';
@@ -209,5 +211,228 @@ describe('HandshakeState message edges', () => {
     h.fill(0);
     expect(hexOf(initiator.getHandshakeHash())).toBe(expected);
     expect(hexOf(responder.getHandshakeHash())).toBe(expected);
+  });
+});
+
+describe('CipherState errors: messages and causes', () => {
+  it('nonce exhaustion says why and what to do, for encrypt and decrypt (Noise §5.1)', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    c.setNonce(0xffff_ffff_ffff_ffffn);
+    const message = 'nonce exhausted: 2^64 - 1 messages were processed with this key (Noise §5.1); end the session';
+    expectCode(() => c.encryptWithAd(ad, plaintext), 'ERR_NONCE_EXHAUSTED', message);
+    expectCode(() => c.decryptWithAd(ad, new Uint8Array(16)), 'ERR_NONCE_EXHAUSTED', message);
+    expect(c.nonce).toBe(0xffff_ffff_ffff_ffffn);
+  });
+
+  it('a forged or short ciphertext: the uniform message, the caller’s label (default "ciphertext") and the AEAD error in the cause', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    const forged = oracle.ENCRYPT(key, 0n, ad, plaintext);
+    forged[0]! ^= 1;
+    const causeOf = (fn: () => unknown) => expectCode(fn, 'ERR_AUTHENTICATION_FAILED', 'authentication failed').cause as { reason: string; error: { code: string; cause: unknown } };
+    const tag = causeOf(() => c.decryptWithAd(ad, forged));
+    expect(tag.reason).toBe('ciphertext');
+    expect(tag.error.code).toBe('ERR_AUTHENTICATION_FAILED');
+    expect(tag.error.cause).toBe('tag mismatch');
+    const short = causeOf(() => c.decryptWithAd(ad, new Uint8Array(15), 'record'));
+    expect(short.reason).toBe('record');
+    expect(short.error.cause).toBe('ciphertext shorter than the tag');
+    expect(c.nonce).toBe(0n);
+  });
+
+  it('a caller error inside the AEAD (associated data that is not bytes) stays a caller error, not an authentication failure', () => {
+    const c = new CipherState();
+    c.initializeKey(key);
+    expectCode(() => c.decryptWithAd('h' as never, oracle.ENCRYPT(key, 0n, ad, plaintext)), 'ERR_INVALID_ARGUMENT');
+    expect(c.nonce).toBe(0n);
+  });
+});
+
+describe('SymmetricState.initialize: the protocol name rule of Noise §5.2', () => {
+  const ascii = (s: string) => new TextEncoder().encode(s);
+
+  it('a name of at most 32 bytes is h itself, zero-padded; a longer one is hashed; the default is NNpsk2’s hash', () => {
+    const exact = 'Noise_NN_25519_ChaChaPoly_SHA256'; // exactly HASHLEN = 32 bytes
+    expect(exact.length).toBe(32);
+    expect(hexOf(SymmetricState.initialize(exact).handshakeHash)).toBe(hexOf(ascii(exact)));
+    expect(hexOf(SymmetricState.initialize(exact).chainingKey)).toBe(hexOf(ascii(exact)));
+    const padded = new Uint8Array(32);
+    padded.set(ascii('Noise_N'));
+    expect(hexOf(SymmetricState.initialize('Noise_N').handshakeHash)).toBe(hexOf(padded));
+    const longer = 'Noise_NNpsk0_25519_ChaChaPoly_SHA256';
+    expect(hexOf(SymmetricState.initialize(longer).handshakeHash)).toBe(hexOf(nobleSha256(ascii(longer))));
+    // The cached default and an explicit other name do not leak into each other, in either order.
+    expect(hexOf(SymmetricState.initialize().handshakeHash)).toBe(hexOf(nobleSha256(ascii(oracle.PROTOCOL_NAME))));
+    expect(hexOf(SymmetricState.initialize(longer).handshakeHash)).toBe(hexOf(nobleSha256(ascii(longer))));
+    expect(hexOf(SymmetricState.initialize(oracle.PROTOCOL_NAME).handshakeHash)).toBe(hexOf(nobleSha256(ascii(oracle.PROTOCOL_NAME))));
+  });
+
+  it('liveSecretsForTestingOnly lists ck alone while k is empty, then ck and k', () => {
+    const s = SymmetricState.initialize();
+    expect(s.liveSecretsForTestingOnly().length).toBe(1);
+    s.mixKey(key);
+    expect(s.liveSecretsForTestingOnly().length).toBe(2);
+    expect(s.liveSecretsForTestingOnly()[1]).toBe(s.cipher.liveKeyForTestingOnly());
+  });
+
+  it('clone and assign share no mutable state: h moves on independently, ck and k are copies', () => {
+    const a = SymmetricState.initialize();
+    a.mixKey(key);
+    const hA = hexOf(a.handshakeHash);
+    const ckA = hexOf(a.chainingKey);
+    const b = a.clone();
+    b.mixHash(plaintext);
+    expect(hexOf(a.handshakeHash)).toBe(hA);
+    expect(hexOf(b.handshakeHash)).toBe(hexOf(nobleSha256(oracle.cat(a.handshakeHash, plaintext))));
+    const c = SymmetricState.initialize();
+    c.assign(a);
+    a.mixHash(ad);
+    a.destroy();
+    expect(hexOf(c.handshakeHash)).toBe(hA);
+    expect(hexOf(c.chainingKey)).toBe(ckA);
+    expect(hexOf(c.cipher.keyForTestingOnly()!)).toBe(hexOf(b.cipher.keyForTestingOnly()!));
+  });
+});
+
+describe('HandshakeState: every caller and lifecycle error says what went wrong', () => {
+  const NN: HandshakePattern = { name: 'NN', messages: [['e'], ['e', 'ee']] };
+
+  it('construction: role, onKeyStage, fixed ephemeral, prologue', () => {
+    expectCode(() => new HandshakeState({ role: 'server' as never, psk }), 'ERR_INVALID_ARGUMENT', "role must be 'initiator' or 'responder'");
+    expectCode(() => new HandshakeState({ role: 'initiator', psk, onKeyStage: 'x' as never }), 'ERR_INVALID_ARGUMENT', 'onKeyStage must be a function');
+    expectCode(() => new HandshakeState({ role: 'initiator', psk, fixedEphemeralPrivateKeyForTestingOnly: new Uint8Array(33) }), 'ERR_INVALID_KEY_LENGTH', 'fixedEphemeralPrivateKeyForTestingOnly must be 32 bytes');
+    expectCode(() => new HandshakeState({ role: 'initiator', psk, fixedEphemeralPrivateKeyForTestingOnly: [...key] as never }), 'ERR_INVALID_KEY_LENGTH', 'fixedEphemeralPrivateKeyForTestingOnly must be 32 bytes');
+    expectCode(() => new HandshakeState({ role: 'initiator', psk: [...psk] as never }), 'ERR_INVALID_KEY_LENGTH', 'psk must be 32 bytes (Noise §9.1)');
+    expectCode(() => new HandshakeState({ role: 'initiator', psk, prologue: 'p' as never }), 'ERR_INVALID_ARGUMENT');
+  });
+
+  it('patterns: each malformed shape is refused with its own message', () => {
+    const shape = 'pattern must be { name: string, messages: Token[][] } with at least one message';
+    for (const pattern of [null, 'NN', { messages: [['e']] }, { name: 1, messages: [['e']] }, { name: 'X', messages: 'e' }, { name: 'X', messages: [] }]) {
+      expectCode(() => new HandshakeState({ role: 'initiator', pattern: pattern as never }), 'ERR_INVALID_ARGUMENT', shape);
+    }
+    expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e'], 'e' as never] } }), 'ERR_INVALID_ARGUMENT', 'each message pattern must be an array of tokens');
+    expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e'], ['e', 'se' as Token]] } }), 'ERR_INVALID_ARGUMENT', 'unknown token "se" in message 2 of X');
+    expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e1', 'e1']] } }), 'ERR_INVALID_ARGUMENT', "message 1 of X sends a second 'e1' (Noise HFS §4)");
+    expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e1'], ['ekem1'], ['ekem1']] } }), 'ERR_INVALID_ARGUMENT', "'ekem1' in message 3 of X needs exactly one earlier 'e1' from the peer (Noise HFS §4)");
+    expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e'], ['e'], ['e']] } }), 'ERR_INVALID_ARGUMENT', "message 3 of X sends a second 'e' (Noise §7.3)");
+    expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e'], ['ee', 'e']] } }), 'ERR_INVALID_ARGUMENT', "'ee' in message 2 of X comes before both ephemerals (Noise §7.3)");
+    expectCode(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e', 'ee'], ['e']] } }), 'ERR_INVALID_ARGUMENT', "'ee' in message 1 of X comes before both ephemerals (Noise §7.3)");
+    // The responder's first e is not the initiator's second: NN's shape is accepted.
+    expect(new HandshakeState({ role: 'responder', pattern: NN }).isComplete).toBe(false);
+  });
+
+  it('the pattern given is copied: changing it afterwards changes nothing', () => {
+    const messages: Token[][] = [['e'], ['e', 'ee']];
+    const i = new HandshakeState({ role: 'initiator', pattern: { name: 'NN', messages } });
+    const r = new HandshakeState({ role: 'responder', pattern: NN });
+    messages[1]!.push('psk');
+    messages.push(['e']);
+    r.readMessage(i.writeMessage());
+    i.readMessage(r.writeMessage());
+    expect(i.isComplete && r.isComplete).toBe(true);
+  });
+
+  it('turns, completion, hash, split and the final chaining key: exact messages', () => {
+    const initiator = new HandshakeState({ role: 'initiator', psk });
+    const responder = new HandshakeState({ role: 'responder', psk });
+    expectCode(() => initiator.readMessage(new Uint8Array(48)), 'ERR_INVALID_STATE', 'it is our turn to send: call writeMessage()');
+    expectCode(() => responder.writeMessage(), 'ERR_INVALID_STATE', 'it is the peer’s turn to send: call readMessage()');
+    expectCode(() => initiator.getHandshakeHash(), 'ERR_INVALID_STATE', 'the handshake hash is final only once the handshake is complete');
+    expectCode(() => initiator.splitCipherStates(), 'ERR_INVALID_STATE', 'split() needs a complete handshake');
+    expectCode(() => initiator.finalChainingKey(), 'ERR_INVALID_STATE', 'the chaining key is final only once the handshake is complete');
+    responder.readMessage(initiator.writeMessage());
+    expectCode(() => responder.readMessage(new Uint8Array(48)), 'ERR_INVALID_STATE', 'it is our turn to send: call writeMessage()');
+    expectCode(() => initiator.writeMessage(), 'ERR_INVALID_STATE', 'it is the peer’s turn to send: call readMessage()');
+    expectCode(() => initiator.readMessage(new Uint8Array(65_536)), 'ERR_MESSAGE_TOO_LARGE', 'handshake message exceeds 65535 bytes (Noise §3)');
+    initiator.readMessage(responder.writeMessage());
+    for (const side of [initiator, responder]) {
+      expectCode(() => side.writeMessage(), 'ERR_INVALID_STATE', 'handshake is already complete');
+      expectCode(() => side.readMessage(new Uint8Array(48)), 'ERR_INVALID_STATE', 'handshake is already complete');
+    }
+    const ck = initiator.finalChainingKey();
+    expect(hexOf(ck)).toBe(hexOf(responder.finalChainingKey()));
+    expect(hexOf(ck)).toBe(hexOf(initiator.symmetricForTestingOnly().chainingKey));
+    ck.fill(0); // a copy: the state keeps its own
+    expect(hexOf(initiator.finalChainingKey())).toBe(hexOf(responder.finalChainingKey()));
+    initiator.splitCipherStates();
+    expectCode(() => initiator.splitCipherStates(), 'ERR_INVALID_STATE', 'split() was already called');
+    expectCode(() => initiator.finalChainingKey(), 'ERR_INVALID_STATE', 'split() was already called');
+    initiator.dispose();
+    expectCode(() => initiator.finalChainingKey(), 'ERR_INVALID_STATE', 'handshake was disposed');
+    expectCode(() => initiator.splitCipherStates(), 'ERR_INVALID_STATE', 'handshake was disposed');
+  });
+
+  it('onKeyStage sees K1 (the ee DH output) and K2 (ck after psk), each wiped after the call; a throwing observer fails the step and changes nothing', () => {
+    const seen: { token: string; copy: string; live: Uint8Array }[] = [];
+    const onKeyStage = (token: 'ee' | 'ekem1' | 'psk', secret: Uint8Array) => void seen.push({ token, copy: hexOf(secret), live: secret });
+    const ei = bytesFromSeed(40, 32);
+    const er = bytesFromSeed(41, 32);
+    const initiator = new HandshakeState({ role: 'initiator', psk, onKeyStage, fixedEphemeralPrivateKeyForTestingOnly: ei });
+    const responder = new HandshakeState({ role: 'responder', psk, onKeyStage, fixedEphemeralPrivateKeyForTestingOnly: er });
+    responder.readMessage(initiator.writeMessage());
+    expect(seen.length).toBe(0);
+    const m2 = responder.writeMessage();
+    initiator.readMessage(m2);
+    expect(seen.map((s) => s.token)).toStrictEqual(['ee', 'psk', 'ee', 'psk']);
+    const k1 = hexOf(oracle.DH(ei, oracle.publicKeyOf(er)));
+    expect(seen[0]!.copy).toBe(k1);
+    expect(seen[2]!.copy).toBe(k1);
+    expect(seen[1]!.copy).toBe(hexOf(initiator.finalChainingKey()));
+    expect(seen[3]!.copy).toBe(hexOf(initiator.finalChainingKey()));
+    expect(seen.every((s) => s.live.every((b) => b === 0))).toBe(true);
+
+    const failing = new HandshakeState({ role: 'initiator', psk, fixedEphemeralPrivateKeyForTestingOnly: ei, onKeyStage: (token) => {
+      if (token === 'psk') throw new Error('observer failed');
+    } });
+    const r2 = new HandshakeState({ role: 'responder', psk, fixedEphemeralPrivateKeyForTestingOnly: er });
+    r2.readMessage(failing.writeMessage());
+    const m2b = r2.writeMessage();
+    const before = failing.liveSecretsForTestingOnly();
+    expect(() => failing.readMessage(m2b)).toThrow('observer failed');
+    expect(failing.isComplete).toBe(false);
+    expect(before.every((a) => a.some((b) => b !== 0))).toBe(true);
+  });
+});
+
+describe('raw Noise transport: limits and messages (Noise §3)', () => {
+  function transports() {
+    const initiator = createHandshake({ role: 'initiator', psk });
+    const responder = createHandshake({ role: 'responder', psk });
+    expect(initiator.role).toBe('initiator');
+    expect(responder.role).toBe('responder');
+    expect(initiator.isComplete).toBe(false);
+    responder.readMessage(initiator.writeMessage());
+    initiator.readMessage(responder.writeMessage());
+    expect(initiator.isComplete && responder.isComplete).toBe(true);
+    return { a: initiator.split(), b: responder.split() };
+  }
+
+  it('plaintext limit 65,519, message limit 65,535, shorter than the tag: exact messages; 16 bytes is a (failing) message', () => {
+    const { a, b } = transports();
+    expectCode(() => a.encrypt(new Uint8Array(65_520)), 'ERR_PAYLOAD_TOO_LARGE', 'plaintext must be at most 65519 bytes (Noise §3)');
+    expectCode(() => b.decrypt(new Uint8Array(65_536)), 'ERR_MESSAGE_TOO_LARGE', 'transport message exceeds 65535 bytes (Noise §3)');
+    expectCode(() => b.decrypt(new Uint8Array(15)), 'ERR_MALFORMED_MESSAGE', 'transport message is shorter than the tag');
+    const error = expectCode(() => b.decrypt(new Uint8Array(16)), 'ERR_AUTHENTICATION_FAILED', 'authentication failed');
+    expect((error.cause as { reason: string }).reason).toBe('transport message');
+    expectCode(() => a.encrypt('x' as never), 'ERR_INVALID_ARGUMENT');
+    expectCode(() => b.decrypt('x' as never), 'ERR_INVALID_ARGUMENT');
+    expect(b.decrypt(a.encrypt(new Uint8Array(0))).length).toBe(0);
+    expect(a.decrypt(b.encrypt(plaintext)).length).toBe(plaintext.length);
+  });
+
+  it('dispose() wipes both keys of the transport', () => {
+    const state = new HandshakeState({ role: 'initiator', psk });
+    const responder = new HandshakeState({ role: 'responder', psk });
+    responder.readMessage(state.writeMessage());
+    state.readMessage(responder.writeMessage());
+    const [c1, c2] = state.splitCipherStates();
+    const k1 = c1.liveKeyForTestingOnly()!;
+    const k2 = c2.liveKeyForTestingOnly()!;
+    expect(k1.some((x) => x !== 0) && k2.some((x) => x !== 0)).toBe(true);
+    c1.destroy();
+    c2.destroy();
+    expect(k1.every((x) => x === 0) && k2.every((x) => x === 0)).toBe(true);
   });
 });

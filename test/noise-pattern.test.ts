@@ -1,6 +1,6 @@
 // The pattern-driven HandshakeState: patterns are token lists; NNpsk2 is the default; a plain NN
 // pattern (no psk, so no MixKey on `e`, §9.2) matches a by-hand Noise computation on the noble
-// oracle primitives; HFS tokens are refused, never skipped; a failed step rolls back.
+// oracle primitives; malformed HFS token shapes are refused; a failed step rolls back.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { HandshakeState, NNPSK2, type HandshakePattern, type Token } from '../bindings/noise/handshake-state.js';
@@ -73,17 +73,11 @@ describe('pattern-driven HandshakeState', () => {
     expect(hex(ib.decryptWithAd(new Uint8Array(0), rb.encryptWithAd(new Uint8Array(0), utf8('y'))))).toBe(hex(utf8('y')));
   });
 
-  it('refuses HFS tokens (e1, ekem1) at construction with ERR_INVALID_ARGUMENT, never skipping them', () => {
-    const hybrid: HandshakePattern = { name: 'NNhfspsk2', messages: [['e', 'e1'], ['e', 'ee', 'ekem1', 'psk']] };
-    let message = '';
-    try {
-      new HandshakeState({ role: 'initiator', pattern: hybrid, psk: key(9) });
-    } catch (error) {
-      message = (error as Error).message;
-      expect((error as { code?: string }).code).toBe('ERR_INVALID_ARGUMENT');
-    }
-    expect(message).toMatch(/'e1'.*not implemented/);
+  it('HFS token shapes: a second e1, or ekem1 without an earlier e1 from the peer, is refused at construction', () => {
+    expect(code(() => new HandshakeState({ role: 'initiator', pattern: { name: 'X', messages: [['e', 'e1', 'e1'], ['e', 'ee', 'ekem1']] } }))).toBe('ERR_INVALID_ARGUMENT');
     expect(code(() => new HandshakeState({ role: 'responder', pattern: { name: 'X', messages: [['e'], ['e', 'ee', 'ekem1']] } }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(code(() => new HandshakeState({ role: 'responder', pattern: { name: 'X', messages: [['e', 'e1', 'ekem1'], ['e', 'ee']] } }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(code(() => new HandshakeState({ role: 'initiator', pattern: { name: 'NNhfs', messages: [['e', 'e1'], ['e', 'ee', 'ekem1']] } }))).toBeUndefined();
   });
 
   it('refuses malformed patterns: unknown token, ee before both ephemerals, a second e, no messages', () => {

@@ -37,6 +37,7 @@ import type { MessageSocket } from './socket.js';
 
 export { MAX_RECORD_DATA_BYTES };
 
+/** How a channel ended: the WebSocket close code and reason, who started it, and the typed error unless it was a clean close (both CLOSE records). */
 export interface CloseInfo {
   /** WebSocket close code (README "Close codes"); 1006 when the connection dropped. */
   code: number;
@@ -71,9 +72,12 @@ export interface ChannelSettings {
   onSessionEnding?: () => void;
 }
 
-type MessageListener = (data: Uint8Array) => void;
-type CloseListener = (info: CloseInfo) => void;
-type VoidListener = () => void;
+/** A 'message' listener: one decrypted message. */
+export type MessageListener = (data: Uint8Array) => void;
+/** A 'close' listener. */
+export type CloseListener = (info: CloseInfo) => void;
+/** An 'end' or 'drain' listener. */
+export type VoidListener = () => void;
 type Timer = ReturnType<typeof setTimeout>;
 
 /** Per-message bookkeeping counted against the queue limit, so floods of empty messages are bounded too. */
@@ -86,6 +90,7 @@ function unrefTimer(timer: Timer): Timer {
   return timer;
 }
 
+/** An authenticated E2-E2 channel over one WebSocket (SPEC.md §7.7): send()/write() messages, iterate or listen for them, close() with CLOSE records; backpressure through send()'s boolean and 'drain'. */
 export class Channel implements AsyncIterable<Uint8Array> {
   readonly role: 'client' | 'server';
   /** The API key id the client authenticated with (public). */
@@ -248,6 +253,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     if (!this.#closeFrameSent) this.#socket.pause();
   }
 
+  /** Read from the network again after pause(). */
   resume(): void {
     this.#userPaused = false;
     if (!this.#queuePaused) this.#socket.resume();

@@ -30,6 +30,7 @@ export type ConnectTraceEvent =
 /** Anything that makes an open-able WebSocket for a URL (the WHATWG constructor, or `ws` in Node). */
 export type WebSocketFactory = (url: string, maxMessageBytes: number) => unknown;
 
+/** Options of connect(): the API key, the context, the WebSocket implementation (browsers: the global one) and the channel limits. */
 export interface ConnectOptions extends ChannelOptions {
   /** The API key: the token `e2e2_<keyId>_<secret>` or `{ keyId, secret }`. */
   apiKey: string | ApiKey;

@@ -18,6 +18,7 @@ import {
   type E2E2Error,
 } from '../errors.js';
 
+/** WebSocket close codes of the E2-E2 binding (SPEC.md §7.7.6), by name. */
 export const CloseCode = {
   /** Orderly close: both directions ended with a CLOSE record. */
   NORMAL: 1000,
@@ -55,6 +56,7 @@ export const CloseCode = {
   INTERNAL_ERROR_BROWSER: 4011,
 } as const;
 
+/** One of the CloseCode values. */
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 
 /** Fixed reason strings (never details: those stay in the local error's `cause`). */

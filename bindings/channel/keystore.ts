@@ -47,6 +47,7 @@ export type KeyInfo = Omit<StoredKey, 'secret'>;
 /** Makes a new key's id and secret (32 bytes, base64url). The channel layer supplies one built on the E2-E2 key format. */
 export type KeyGenerator = () => { id: string; secret: string };
 
+/** Options of a KeyStore file (see openKeyStore). */
 export interface KeyStoreOptions {
   /** How new keys are made. */
   generate: KeyGenerator;
@@ -149,6 +150,7 @@ function committedFingerprint(path: string): string {
   }
 }
 
+/** API keys in a JSON file (mode 0600, written atomically under a lock): add, list, revoke; the server re-reads it when it changes. Open with openKeyStore(). */
 export class KeyStore {
   /** Absolute path of the JSON file. */
   readonly path: string;

@@ -160,7 +160,8 @@ export interface ServerErrorInfo {
   remoteAddress?: string;
 }
 
-type ErrorListener = (error: E2E2Error, info: ServerErrorInfo) => void;
+/** An 'error' listener of the server: the error and, when it concerns one, the channel. */
+export type ErrorListener = (error: E2E2Error, info: ServerErrorInfo) => void;
 
 /** A pending handshake: its socket and the budget key it counts against. */
 interface Pending {

@@ -57,9 +57,11 @@ export function createForwardServer(target: { host: string; port: number }, opti
   return createServer({ ...options, allowHalfOpen: true, onChannel: forwardTo(target) });
 }
 
+/** A listening tunnel end (listenTunnel / createForwardServer). */
 export interface TunnelListener {
   readonly server: NetServer;
   readonly port: number;
+  /** Stop listening and close its connections. */
   close(): Promise<void>;
 }
 

@@ -28,6 +28,7 @@ verified by the server, a rekey, a clean close, and a revoked key being refused.
 
 const STAGE_TEXT: Record<TraceEvent['stage'], string> = {
   K1: 'K1 = X25519(e, re)            ',
+  KEM: 'ML-KEM-768 shared secret       ',
   K2: 'K2 = KDF(K1, API key)         ',
   K3: 'K3 = Split(K2) + exporter     ',
 };

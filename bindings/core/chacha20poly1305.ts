@@ -217,7 +217,9 @@ export interface ChaCha20Poly1305 {
   decrypt(ciphertextWithTag: Uint8Array, output?: Uint8Array): Uint8Array;
 }
 
+/** ChaCha20-Poly1305 (RFC 8439 §2.8), noble-shaped: `chacha20poly1305(key, nonce, aad?).encrypt(plaintext)` / `.decrypt(ciphertext)`. */
 export interface ChaCha20Poly1305Function {
+  /** An AEAD instance for one (key, nonce, aad): 32-byte key, 12-byte nonce. */
   (key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array): ChaCha20Poly1305;
   readonly blockSize: 64;
   readonly nonceLength: 12;

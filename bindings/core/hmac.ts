@@ -64,6 +64,7 @@ export class Hmac {
     this.#context = takeBytes(addr.HMAC_CTX!, HMAC_CONTEXT_BYTES);
   }
 
+  /** Absorb `data`; returns this for chaining. */
   update(data: Uint8Array): this {
     this.#assertActive();
     assertBytes(data, 'data');
@@ -74,6 +75,7 @@ export class Hmac {
     return this;
   }
 
+  /** The 32-byte MAC; the instance is finished (and its state wiped) afterwards. */
   digest(): Uint8Array {
     this.#assertActive();
     const { heap, fn, addr } = core();
@@ -83,11 +85,13 @@ export class Hmac {
     return takeBytes(addr.HMAC_OUT!, SHA256_DIGEST_BYTES);
   }
 
+  /** An independent copy of the current state. */
   clone(): Hmac {
     this.#assertActive();
     return new Hmac(sha256, new Uint8Array(0), this.#context.slice());
   }
 
+  /** Wipe the keyed state; the instance can no longer be used. */
   destroy(): void {
     this.#context.fill(0);
     this.#finished = true;
@@ -98,8 +102,11 @@ export class Hmac {
   }
 }
 
+/** HMAC-SHA256 (RFC 2104), noble-shaped: `hmac(sha256, key, message)` or `hmac.create(sha256, key)`. */
 export interface HmacFunction {
+  /** The 32-byte MAC of `message` under `key`. */
   (hash: Sha256Function, key: Uint8Array, message: Uint8Array): Uint8Array;
+  /** A streaming MAC under `key`. */
   create(hash: Sha256Function, key: Uint8Array): Hmac;
 }
 

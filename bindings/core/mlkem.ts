@@ -83,15 +83,20 @@ function getPublicKey(secretKey: Uint8Array): Uint8Array {
   return secretKey.slice(MLKEM768_DK_PKE_BYTES, MLKEM768_DK_PKE_BYTES + MLKEM768_PUBLIC_KEY_BYTES);
 }
 
+/** ML-KEM-768 (FIPS 203) with the call shapes and byte formats of @noble/post-quantum's ml_kem768. */
 export interface MlKem768 {
   readonly info: { readonly type: 'ml-kem' };
   readonly lengths: {
     readonly secretKey: 2400; readonly publicKey: 1184; readonly cipherText: 1088;
     readonly seed: 64; readonly msg: 32; readonly msgRand: 32;
   };
+  /** ML-KEM.KeyGen (FIPS 203 §7.1): from a 64-byte seed (d ‖ z), or random. */
   keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
+  /** The encapsulation key stored inside a decapsulation key (checked by its hash, §7.3). */
   getPublicKey(secretKey: Uint8Array): Uint8Array;
+  /** ML-KEM.Encaps (FIPS 203 §7.2, with the modulus check): a 1,088-byte ciphertext and a 32-byte shared secret. */
   encapsulate(publicKey: Uint8Array, msg?: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  /** ML-KEM.Decaps (FIPS 203 §7.3): the shared secret, or the implicit-rejection secret for a modified ciphertext. */
   decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
 }
 

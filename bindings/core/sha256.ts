@@ -78,10 +78,13 @@ export class Sha256 {
   }
 }
 
+/** SHA-256 (FIPS 180-4), noble-shaped: `sha256(message)` or `sha256.create()` for streaming. */
 export interface Sha256Function {
+  /** The 32-byte digest of `message`. */
   (message: Uint8Array): Uint8Array;
   readonly blockLen: 64;
   readonly outputLen: 32;
+  /** A streaming hash: `update()` any number of times, then `digest()`. */
   create(): Sha256;
 }
 

@@ -12,7 +12,7 @@ import { assertBytes } from './bytes.js';
 import { core, streamThroughIo, takeBytes } from './wasm.js';
 
 /** A Keccak sponge's parameters: rate (bytes), suffix byte, default output length (bytes). */
-interface SpongeParams {
+export interface SpongeParams {
   readonly name: string;
   readonly rate: number;
   readonly suffix: number;
@@ -139,19 +139,25 @@ export class Keccak {
   }
 }
 
+/** A SHA-3 hash (FIPS 202 §6.1), noble-shaped: `sha3_256(message)` or `.create()`. */
 export interface Sha3Function {
+  /** The digest of `message`. */
   (message: Uint8Array): Uint8Array;
   readonly blockLen: number;
   readonly outputLen: number;
   readonly canXOF: false;
+  /** A streaming hash. */
   create(): Keccak;
 }
 
+/** A SHAKE extendable-output function (FIPS 202 §6.2), noble-shaped: `shake128(message, { dkLen })` or `.create({ dkLen })`. */
 export interface ShakeFunction {
+  /** `dkLen` bytes of output (default the function's outputLen). */
   (message: Uint8Array, opts?: { dkLen?: number }): Uint8Array;
   readonly blockLen: number;
   readonly outputLen: number;
   readonly canXOF: true;
+  /** A streaming XOF. */
   create(opts?: { dkLen?: number }): Keccak;
 }
 

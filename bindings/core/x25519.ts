@@ -60,11 +60,19 @@ function keygen(seed?: Uint8Array): { secretKey: Uint8Array; publicKey: Uint8Arr
   return { secretKey, publicKey: getPublicKey(secretKey) };
 }
 
+/** X25519 (RFC 7748 §5, §6.1), noble-shaped; results byte-identical to @noble/curves. */
 export interface X25519 {
+  /** The 32-byte public key X25519(secretKey, 9). */
   getPublicKey(secretKey: Uint8Array): Uint8Array;
+  /** X25519(secretKey, publicKey); throws ERR_LOW_ORDER_POINT when the result is all zero (RFC 7748 §6.1). */
   getSharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  /** A key pair: the secret key random (or a copy of `seed`). */
   keygen(seed?: Uint8Array): { secretKey: Uint8Array; publicKey: Uint8Array };
-  readonly utils: { randomSecretKey(seed?: Uint8Array): Uint8Array };
+  /** `randomSecretKey(seed?)`: 32 random bytes (or a copy of a 32-byte seed). */
+  readonly utils: {
+    /** 32 random bytes from the CSPRNG, or a copy of a 32-byte `seed`. */
+    randomSecretKey(seed?: Uint8Array): Uint8Array;
+  };
   readonly lengths: { readonly secretKey: 32; readonly publicKey: 32; readonly seed: 32 };
 }
 

@@ -8,13 +8,33 @@
 // ---------------------------------------------------------------- Noise (rev 34)
 
 // Owned by the Noise layer (bindings/noise/constants.ts); re-exported here so every constant is reachable from one module.
-import { DH_BYTES, PSK_BYTES, TAG_BYTES, MAX_MESSAGE_BYTES } from '../noise/constants.js';
-export { NOISE_PROTOCOL_NAME, DH_BYTES, HASH_BYTES, CIPHER_KEY_BYTES, TAG_BYTES, PSK_BYTES, MAX_MESSAGE_BYTES, NONCE_MAX_HIGH, NONCE_MAX_LOW } from '../noise/constants.js';
+import { DH_BYTES, KEM_CIPHERTEXT_BYTES, KEM_PUBLIC_KEY_BYTES, PSK_BYTES, TAG_BYTES, MAX_MESSAGE_BYTES } from '../noise/constants.js';
+export {
+  NOISE_PROTOCOL_NAME,
+  DH_BYTES,
+  HASH_BYTES,
+  CIPHER_KEY_BYTES,
+  TAG_BYTES,
+  PSK_BYTES,
+  MAX_MESSAGE_BYTES,
+  NONCE_MAX_HIGH,
+  NONCE_MAX_LOW,
+  KEM_PUBLIC_KEY_BYTES,
+  KEM_CIPHERTEXT_BYTES,
+  KEM_OUTPUT_BYTES,
+  HFS_DH_NAME,
+} from '../noise/constants.js';
 
 // ---------------------------------------------------------------- E2-E2 v1 identity
 
 /** Version string that starts the prologue. */
 export const E2E2_VERSION = 'e2e2/v1';
+
+/** Version string of the post-quantum hybrid handshake (SPEC.md §13): its prologue starts with it instead. */
+export const E2E2_VERSION_HYBRID = 'e2e2/v2-hybrid';
+
+/** The Noise protocol of E2-E2 v2-hybrid: NN with the hfs and psk2 modifiers, X25519 + ML-KEM-768. */
+export const NOISE_PROTOCOL_NAME_HYBRID = 'Noise_NNhfs+psk2_25519+MLKEM768_ChaChaPoly_SHA256';
 
 /** Prologue = ASCII(E2E2_VERSION) || 0x00 || context, Noise §6. Upper bound on the context. */
 export const MAX_CONTEXT_BYTES = 4096;
@@ -37,6 +57,12 @@ export const MESSAGE1_BYTES = DH_BYTES + KEY_ID_BYTES + TAG_BYTES;
 
 /** Message 2: e (32) || ENCRYPT(empty payload) (16). */
 export const MESSAGE2_BYTES = DH_BYTES + TAG_BYTES;
+
+/** v2-hybrid message 1: e (32) || ENCRYPT(e1, the ML-KEM-768 public key) (1,184 + 16) || ENCRYPT(keyId) (12 + 16) = 1,260. */
+export const MESSAGE1_HYBRID_BYTES = DH_BYTES + KEM_PUBLIC_KEY_BYTES + TAG_BYTES + KEY_ID_BYTES + TAG_BYTES;
+
+/** v2-hybrid message 2: e (32) || ENCRYPT(ekem1, the ML-KEM-768 ciphertext) (1,088 + 16) || ENCRYPT(empty) (16) = 1,152. */
+export const MESSAGE2_HYBRID_BYTES = DH_BYTES + KEM_CIPHERTEXT_BYTES + TAG_BYTES + TAG_BYTES;
 
 // ---------------------------------------------------------------- records (SPEC.md §7)
 

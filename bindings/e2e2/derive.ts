@@ -19,6 +19,7 @@ import { noiseHkdf, noiseHkdfFirst } from '../noise/symmetric-state.js';
 import {
   DH_BYTES,
   E2E2_VERSION,
+  E2E2_VERSION_HYBRID,
   EAPI_MAX_INDEX,
   EAPI_MAX_SCOPE_BYTES,
   EAPI_MAX_TIME_MS,
@@ -54,11 +55,11 @@ function assertKey(value: unknown, length: number, name: string): asserts value 
  * The Noise prologue (Noise §6): ASCII("e2e2/v1") || 0x00 || context. Both sides must use the
  * same context (an application name, a server origin...), or the handshake fails at message 1.
  */
-export function buildPrologue(context: string | Uint8Array = EMPTY): Uint8Array {
+export function buildPrologue(context: string | Uint8Array = EMPTY, version: typeof E2E2_VERSION | typeof E2E2_VERSION_HYBRID = E2E2_VERSION): Uint8Array {
   const bytes = typeof context === 'string' ? utf8(context) : context;
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('context must be a string or a Uint8Array');
   if (bytes.length > MAX_CONTEXT_BYTES) throw new InvalidArgumentError(`context must be at most ${MAX_CONTEXT_BYTES} bytes`);
-  return concatBytes(label(E2E2_VERSION), bytes);
+  return concatBytes(label(version), bytes);
 }
 
 /**

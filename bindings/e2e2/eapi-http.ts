@@ -37,7 +37,13 @@ export const DEFAULT_EAPI_HTTP_SIGNATURE_LIFETIME_S = 60;
 /** Components every EAPI signature covers (plus content-digest with a body, content-type when present). */
 export const EAPI_HTTP_BASE_COMPONENTS = ['@method', '@authority', '@path', '@query'] as const;
 
-export type HttpHeaders = Record<string, string | readonly string[] | undefined> | { forEach(cb: (value: string, name: string) => void): void };
+/** Request headers: a plain object (names in any case; arrays for repeated fields) or anything with forEach, like WHATWG Headers. */
+export type HttpHeaders =
+  | Record<string, string | readonly string[] | undefined>
+  | {
+      /** Calls `cb` once per header field (WHATWG Headers). */
+      forEach(cb: (value: string, name: string) => void): void;
+    };
 
 /** A request as the signature covers it. */
 export interface EapiHttpRequest {
@@ -49,6 +55,7 @@ export interface EapiHttpRequest {
   body?: Uint8Array | string;
 }
 
+/** Options of signEapiHttpRequest. */
 export interface EapiHttpSignOptions {
   /** When the request is signed, ms since the Unix epoch (default Date.now()); sent in seconds. */
   now?: number;
@@ -347,6 +354,7 @@ export interface EapiHttpPolicy {
   requiredComponents?: readonly string[];
 }
 
+/** Options of verifyEapiHttpRequest: where sessions and nonces live, the clock, and the server policy. */
 export interface VerifyEapiHttpOptions {
   /** The session an EAPI claims, by session id hex; undefined when unknown or closed. */
   lookupSession(sessionId: string): EapiHttpSession | undefined | Promise<EapiHttpSession | undefined>;
@@ -361,6 +369,7 @@ export interface VerifyEapiHttpOptions {
   policy?: EapiHttpPolicy;
 }
 
+/** What a verified RFC 9421 EAPI signature vouches for. */
 export interface VerifiedEapiHttp {
   sessionId: string;
   index: number;

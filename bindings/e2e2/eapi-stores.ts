@@ -22,11 +22,13 @@ export interface EapiSessionRecord {
 
 /** Session id (32 lowercase hex characters) → record. Entries vanish at `expiresAt` or on `unregister`. */
 export interface SessionRegistry {
+  /** Store (or replace) the record of a live session; it expires at `record.expiresAt`. */
   register(sessionId: string, record: EapiSessionRecord): Promise<void>;
   /** The record, or undefined when the session is unknown, closed or expired. Rejects with StoreUnavailableError. */
   lookup(sessionId: string): Promise<EapiSessionRecord | undefined>;
   /** Idempotent. Called when the session closes for any reason. */
   unregister(sessionId: string): Promise<void>;
+  /** Release connections; the registry is not used afterwards. */
   close?(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export interface ReplayStore {
    * replay. Rejects with StoreUnavailableError when the store cannot answer (the caller fails closed).
    */
   claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Release connections; the store is not used afterwards. */
   close?(): Promise<void>;
 }
 
@@ -71,6 +74,7 @@ export class MemorySessionRegistry implements SessionRegistry {
     return this.#entries.size;
   }
 
+  /** Store a copy of `record`; rejects with StoreUnavailableError when full. */
   async register(sessionId: string, record: EapiSessionRecord): Promise<void> {
     assertRecord(sessionId, record);
     if (!this.#entries.has(sessionId) && this.#entries.size >= this.#maxEntries) this.#sweep();
@@ -95,6 +99,7 @@ export class MemorySessionRegistry implements SessionRegistry {
     this.#drop(sessionId);
   }
 
+  /** Drop (and wipe) every entry. */
   async close(): Promise<void> {
     for (const id of [...this.#entries.keys()]) this.#drop(id);
   }
@@ -148,6 +153,7 @@ export class MemoryReplayStore implements ReplayStore {
     return true;
   }
 
+  /** Forget every nonce. */
   async close(): Promise<void> {
     this.#expiry.clear();
   }

@@ -279,6 +279,7 @@ export class ReplayCache {
     for (const [nonce, timestamp] of this.#seen) if (timestamp < this.#horizon) this.#seen.delete(nonce);
   }
 
+  /** Forget every nonce (the session is gone). */
   clear(): void {
     this.#seen.clear();
   }

@@ -35,6 +35,7 @@ export class FrameDecoder {
     return this.#end - this.#start;
   }
 
+  /** Feed bytes from the stream; returns the messages completed by them (SPEC.md §7.4), in order. */
   push(chunk: Uint8Array): Uint8Array[] {
     if (!(chunk instanceof Uint8Array)) throw new InvalidArgumentError('chunk must be a Uint8Array');
     if (this.#failed) throw new MalformedMessageError('frame stream is out of sync after an earlier malformed frame');

@@ -55,6 +55,7 @@ export {
   EAPI_HTTP_ALG,
   EAPI_HTTP_LABEL,
   type EapiHttpRequest,
+  type HttpHeaders,
   type EapiHttpSignOptions,
   type EapiHttpSignature,
   type EapiHttpSession,
@@ -63,9 +64,11 @@ export {
   type VerifiedEapiHttp,
   type ParsedHttpSignature,
 } from './eapi-http.js';
+export { SfBytes, SfToken, type SfParams, type SfBareItem, type SfInnerList } from './structured-fields.js';
 export { ReplayCache } from './eapi.js';
 export { MemorySessionRegistry, MemoryReplayStore, type ReplayStore, type SessionRegistry, type EapiSessionRecord } from './eapi-stores.js';
 export { Eapi, parseEapiAuthorization, type EapiAuthorization, type EapiRequest, type EapiSignOptions, type VerifyEapiOptions, type VerifiedEapi } from './eapi.js';
 export { deriveK1, deriveK2, deriveK3, deriveEapiRoot, deriveEapi, fingerprint, buildPrologue, type K2Derivation, type K3, type EapiParams } from './derive.js';
 export { encodeFrame, FrameDecoder } from './framing.js';
+/** E2-E2 wire constants (SPEC.md §3): sizes, labels, limits, each named once with its unit. */
 export * as constants from './constants.js';

@@ -40,11 +40,13 @@ import { Eapi, ReplayCache, verifyEapiRequest, type VerifiedEapi, type VerifyEap
 import { verifyEapiHttpRequest, type EapiHttpPolicy, type EapiHttpRequest, type VerifiedEapiHttp } from './eapi-http.js';
 import { toHex } from './encoding.js';
 
+/** A session's state (SPEC.md §7.6). */
 export type SessionState = 'pending' | 'established' | 'closing' | 'closed' | 'disposed';
 
 /** What open() found in a record. `rekey` records carry application data like `data` ones (possibly empty). */
 export type OpenResult = { type: 'data'; data: Uint8Array } | { type: 'rekey'; data: Uint8Array } | { type: 'close' };
 
+/** Which end of the handshake a session is: the client is the Noise initiator. */
 export type SessionRole = 'client' | 'server';
 
 const EMPTY = new Uint8Array(0);
@@ -57,12 +59,15 @@ export interface SessionInit {
   rekeyAfterRecords: number;
   /** Server only: the key id was unknown, so a dummy key was used (reported only in error causes). */
   unknownKey?: boolean;
+  /** The handshake was E2-E2 v2-hybrid (X25519 + ML-KEM-768), not v1. */
+  postQuantum?: boolean;
 }
 
 /** Keys and counters of one session, reachable only through `coreOf` (never enumerable on the public objects). */
 class SessionCore {
   readonly role: SessionRole;
   readonly keyId: string;
+  readonly postQuantum: boolean;
   readonly sessionId: Uint8Array;
   readonly send = new CipherState();
   readonly receive = new CipherState();
@@ -81,6 +86,7 @@ class SessionCore {
     const { k3 } = init;
     this.role = init.role;
     this.keyId = init.keyId;
+    this.postQuantum = init.postQuantum === true;
     this.sessionId = k3.sessionId.slice();
     this.rekeyAfterRecords = init.rekeyAfterRecords;
     this.unknownKey = init.unknownKey === true;
@@ -206,6 +212,11 @@ export abstract class Session {
   /** The API key id this session was made with (public). */
   get keyId(): string {
     return this.#core.keyId;
+  }
+
+  /** True when the handshake was E2-E2 v2-hybrid (X25519 + ML-KEM-768, SPEC.md §13), false for v1. */
+  get postQuantum(): boolean {
+    return this.#core.postQuantum;
   }
 
   /** Hex of the 16-byte session id: equal on both sides, derived, never sent during the handshake. */

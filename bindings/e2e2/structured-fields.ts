@@ -16,13 +16,16 @@ export class SfToken {
   constructor(readonly value: string) {}
 }
 
+/** An RFC 8941 §3.3 bare item (Decimals are not supported). */
 export type SfBareItem = string | number | boolean | SfBytes | SfToken;
+/** RFC 8941 §3.1.2 parameters, in order. */
 export type SfParams = Array<[string, SfBareItem]>;
 export interface SfItem {
   kind: 'item';
   value: SfBareItem;
   params: SfParams;
 }
+/** An RFC 8941 §3.1.1 Inner List with its parameters. */
 export interface SfInnerList {
   kind: 'list';
   items: Array<{ value: SfBareItem; params: SfParams }>;

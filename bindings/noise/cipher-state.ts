@@ -10,7 +10,7 @@
  */
 import { chacha20poly1305 } from '../core/chacha20poly1305.js';
 import { AuthenticationError, NonceExhaustedError } from '../errors.js';
-import { CIPHER_KEY_BYTES, NONCE_MAX_HIGH, NONCE_MAX_LOW, TAG_BYTES } from './constants.js';
+import { CIPHER_KEY_BYTES, NONCE_MAX_HIGH, NONCE_MAX_LOW } from './constants.js';
 import { authenticationFailed } from './failures.js';
 
 const TWO_POW_32 = 0x1_0000_0000;
@@ -93,7 +93,8 @@ export class CipherState {
   decryptPeek(ad: Uint8Array, ciphertext: Uint8Array, what: string): Uint8Array {
     if (this.#k === null) return ciphertext.slice();
     this.#assertNonceUsable();
-    if (ciphertext.length < TAG_BYTES) throw authenticationFailed(`${what}: shorter than the tag`);
+    // A ciphertext shorter than the tag fails inside the AEAD (AuthenticationError, RFC 8439 §2.8),
+    // so it is reported below like any forgery, with the AEAD's reason in the cause.
     try {
       return chacha20poly1305(this.#k, noiseNonce(this.#high, this.#low), ad).decrypt(ciphertext);
     } catch (error) {

@@ -3,6 +3,7 @@
  * imports nothing from bindings/e2e2; bindings/e2e2/constants.ts re-exports them (SPEC.md §3).
  * Sizes in bytes.
  */
+import { MLKEM768_CIPHERTEXT_BYTES, MLKEM768_PUBLIC_KEY_BYTES, MLKEM_SHARED_SECRET_BYTES } from '../../assembly/constants.js';
 
 /** The Noise protocol name, Noise §8. Exactly 36 ASCII bytes, so h₀ = SHA-256(name), Noise §5.2. */
 export const NOISE_PROTOCOL_NAME = 'Noise_NNpsk2_25519_ChaChaPoly_SHA256';
@@ -31,4 +32,14 @@ export const MAX_MESSAGE_BYTES = 65535;
  * Kept as two 32-bit halves, which is how the counter is stored.
  */
 export const NONCE_MAX_HIGH = 0xffffffff;
+/** Low 32 bits of the reserved nonce 2^64 - 1 (see NONCE_MAX_HIGH). */
 export const NONCE_MAX_LOW = 0xffffffff;
+
+/** KEMPUBLICKEYLEN for ML-KEM-768 (Noise HFS §3; FIPS 203 §8, Table 3: the encapsulation key). */
+export const KEM_PUBLIC_KEY_BYTES = MLKEM768_PUBLIC_KEY_BYTES;
+/** KEMCIPHERTEXTLEN for ML-KEM-768 (Noise HFS §3; FIPS 203 §8, Table 3). */
+export const KEM_CIPHERTEXT_BYTES = MLKEM768_CIPHERTEXT_BYTES;
+/** KEMOUTPUTLEN for ML-KEM-768: the shared secret K (Noise HFS §3; FIPS 203 §7.2). */
+export const KEM_OUTPUT_BYTES = MLKEM_SHARED_SECRET_BYTES;
+/** The DH section of a protocol name whose pattern has the HFS tokens: DH name '+' KEM name (Noise HFS §5). */
+export const HFS_DH_NAME = '25519+MLKEM768';

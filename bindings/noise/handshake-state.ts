@@ -12,21 +12,29 @@
  * Because of that MixKey, NNpsk2's message 1 payload is encrypted too, under a key derived only
  * from public values (readable by anyone).
  *
- * The Noise HFS tokens `e1` and `ekem1` (../shared/specs/noise_hfs.md) are typed but not
- * implemented yet: a pattern that contains them is refused at construction with
- * ERR_INVALID_ARGUMENT, never run with them skipped.
+ * The Noise HFS tokens (../shared/specs/noise_hfs.md §4) with ML-KEM-768 (FIPS 203) as the KEM:
+ * `e1` sends a fresh KEM public key and `ekem1` answers it with a KEM ciphertext; both are sent
+ * like a static public key (EncryptAndHash, so encrypted once a key is set), and `ekem1` then
+ * calls MixKey(kem_output) on both sides. NNhfs+psk2 (E2-E2 v2-hybrid) is
+ *
+ *     -> e, e1
+ *     <- e, ee, ekem1, psk
+ *
+ * and its protocol name carries the KEM in the DH section: Noise_NNhfs+psk2_25519+MLKEM768_ChaChaPoly_SHA256.
  *
  * Every step computes on a copy of the SymmetricState and commits only on success, so a failed
  * readMessage/writeMessage (bad tag, low-order key, malformed length) leaves the state as it was.
  */
 import { x25519 } from '../core/x25519.js';
+import { ml_kem768 } from '../core/mlkem.js';
 import { assertBytes } from '../core/bytes.js';
-import { InvalidArgumentError, InvalidKeyLengthError, InvalidStateError, MalformedMessageError, MessageTooLargeError, PayloadTooLargeError } from '../errors.js';
-import { DH_BYTES, MAX_MESSAGE_BYTES, PSK_BYTES, TAG_BYTES } from './constants.js';
+import { InvalidArgumentError, InvalidKeyLengthError, InvalidPublicKeyError, InvalidStateError, MalformedMessageError, MessageTooLargeError, PayloadTooLargeError } from '../errors.js';
+import { DH_BYTES, HFS_DH_NAME, KEM_CIPHERTEXT_BYTES, KEM_PUBLIC_KEY_BYTES, MAX_MESSAGE_BYTES, PSK_BYTES, TAG_BYTES } from './constants.js';
 import { concatBytes } from './bytes.js';
 import type { CipherState } from './cipher-state.js';
 import { SymmetricState } from './symmetric-state.js';
 
+/** The Noise role (Noise §5.3): the initiator writes the first message. */
 export type Role = 'initiator' | 'responder';
 /** Tokens of NN-based patterns (§7) with PSK modifiers (§9) and the HFS extension (e1, ekem1). */
 export type Token = 'e' | 'ee' | 'psk' | 'e1' | 'ekem1';
@@ -40,8 +48,17 @@ export interface HandshakePattern {
 /** NNpsk2 (§7.5, §9.4): `-> e` / `<- e, ee, psk`. */
 export const NNPSK2: HandshakePattern = Object.freeze({ name: 'NNpsk2', messages: Object.freeze([Object.freeze(['e'] as Token[]), Object.freeze(['e', 'ee', 'psk'] as Token[])]) });
 
+/**
+ * NNhfs+psk2 (Noise HFS §5 on NN, then §9.4's psk2): `-> e, e1` / `<- e, ee, ekem1, psk`. The
+ * hfs modifier puts e1 after the first `e` (message 1 has no DH) and ekem1 after the first `ee`;
+ * psk2 appends psk to message 2. Modifiers are named in the order applied, joined by '+' (Noise §8).
+ */
+export const NNHFS_PSK2: HandshakePattern = Object.freeze({
+  name: 'NNhfs+psk2',
+  messages: Object.freeze([Object.freeze(['e', 'e1'] as Token[]), Object.freeze(['e', 'ee', 'ekem1', 'psk'] as Token[])]),
+});
+
 const KNOWN_TOKENS: ReadonlySet<string> = new Set(['e', 'ee', 'psk', 'e1', 'ekem1']);
-const UNIMPLEMENTED_TOKENS: ReadonlySet<string> = new Set(['e1', 'ekem1']);
 
 /** Checked form of a pattern: §5.3's token rules hold, and per message the fixed overhead (bytes). */
 interface CompiledPattern {
@@ -62,7 +79,10 @@ function compilePattern(pattern: HandshakePattern): CompiledPattern {
     return Object.freeze(m.slice()) as readonly Token[];
   });
   const pskMode = messages.some((m) => m.includes('psk'));
+  const hfs = messages.some((m) => m.includes('e1') || m.includes('ekem1'));
   const sentE = [false, false];
+  const sentE1 = [false, false];
+  let kemAnswered = false;
   let hasKey = false;
   const overhead: number[] = [];
   messages.forEach((tokens, index) => {
@@ -70,9 +90,6 @@ function compilePattern(pattern: HandshakePattern): CompiledPattern {
     let bytes = 0;
     for (const token of tokens) {
       if (!KNOWN_TOKENS.has(token)) throw new InvalidArgumentError(`unknown token ${JSON.stringify(token)} in message ${index + 1} of ${pattern.name}`);
-      if (UNIMPLEMENTED_TOKENS.has(token)) {
-        throw new InvalidArgumentError(`token '${token}' (Noise HFS, ../shared/specs/noise_hfs.md) is not implemented: pattern ${pattern.name} cannot run`);
-      }
       switch (token) {
         case 'e':
           if (sentE[side]) throw new InvalidArgumentError(`message ${index + 1} of ${pattern.name} sends a second 'e' (Noise §7.3)`);
@@ -87,14 +104,29 @@ function compilePattern(pattern: HandshakePattern): CompiledPattern {
         case 'psk':
           hasKey = true;
           break;
+        case 'e1':
+          // HFS §4: one KEM key pair per side, sent like a static key (encrypted once a key is set).
+          if (sentE1[side]) throw new InvalidArgumentError(`message ${index + 1} of ${pattern.name} sends a second 'e1' (Noise HFS §4)`);
+          sentE1[side] = true;
+          bytes += KEM_PUBLIC_KEY_BYTES + (hasKey ? TAG_BYTES : 0);
+          break;
+        case 'ekem1':
+          // HFS §4: a ciphertext to the peer's KEM public key, which must have been received.
+          if (!sentE1[1 - side] || kemAnswered) throw new InvalidArgumentError(`'ekem1' in message ${index + 1} of ${pattern.name} needs exactly one earlier 'e1' from the peer (Noise HFS §4)`);
+          kemAnswered = true;
+          bytes += KEM_CIPHERTEXT_BYTES + (hasKey ? TAG_BYTES : 0);
+          hasKey = true;
+          break;
       }
     }
     overhead.push(bytes + (hasKey ? TAG_BYTES : 0));
   });
-  return { protocolName: `Noise_${pattern.name}_25519_ChaChaPoly_SHA256`, messages, pskMode, overhead };
+  // HFS §5: the KEM's name follows the DH name in the DH section, joined by '+'.
+  return { protocolName: `Noise_${pattern.name}_${hfs ? HFS_DH_NAME : '25519'}_ChaChaPoly_SHA256`, messages, pskMode, overhead };
 }
 
 const COMPILED_NNPSK2 = compilePattern(NNPSK2);
+const COMPILED_NNHFS_PSK2 = compilePattern(NNHFS_PSK2);
 
 const EMPTY = new Uint8Array(0);
 
@@ -105,18 +137,23 @@ interface KeyPair {
 
 export interface HandshakeStateOptions {
   role: Role;
-  /** The handshake pattern (default NNPSK2). Its protocol name is Noise_<name>_25519_ChaChaPoly_SHA256. */
+  /** The handshake pattern (default NNPSK2). Its protocol name is Noise_<name>_25519_ChaChaPoly_SHA256 (25519+MLKEM768 with HFS tokens). */
   pattern?: HandshakePattern;
   /** 32-byte PSK, or undefined when it will be supplied later with `setPsk()` (before the `psk` token). */
   psk?: Uint8Array;
   prologue?: Uint8Array;
   /**
-   * Key-schedule observer (the E2-E2 layer's K1/K2 trace): called during `ee` with the DH output
-   * and after `psk` with the new chaining key. Both arrays are wiped after the call returns.
+   * Key-schedule observer (the E2-E2 layer's K1/K2 trace): called during `ee` with the DH output,
+   * during `ekem1` with the KEM output, and after `psk` with the new chaining key. Each array is
+   * wiped after the call returns.
    */
-  onKeyStage?: (token: 'ee' | 'psk', secret: Uint8Array) => void;
+  onKeyStage?: (token: 'ee' | 'ekem1' | 'psk', secret: Uint8Array) => void;
   /** Fixed ephemeral private key (test vectors only). Never use it for real traffic: it destroys forward secrecy. */
   fixedEphemeralPrivateKeyForTestingOnly?: Uint8Array;
+  /** Fixed 64-byte ML-KEM key generation seed d ‖ z for `e1` (test vectors only; FIPS 203 §7.1). */
+  fixedKemSeedForTestingOnly?: Uint8Array;
+  /** Fixed 32-byte ML-KEM encapsulation randomness m for `ekem1` (test vectors only; FIPS 203 §7.2). */
+  fixedKemMessageForTestingOnly?: Uint8Array;
 }
 
 export class HandshakeState {
@@ -127,7 +164,12 @@ export class HandshakeState {
   #psk: Uint8Array | undefined;
   #e: KeyPair | undefined;
   #re: Uint8Array | undefined;
+  /** Our KEM key pair (e1) and the peer's KEM public key (re1), Noise HFS §4. */
+  #e1: KeyPair | undefined;
+  #re1: Uint8Array | undefined;
   #fixedEphemeral: Uint8Array | undefined;
+  #fixedKemSeed: Uint8Array | undefined;
+  #fixedKemMessage: Uint8Array | undefined;
   #messageIndex = 0;
   #split = false;
   #disposed = false;
@@ -137,7 +179,8 @@ export class HandshakeState {
       throw new InvalidArgumentError("role must be 'initiator' or 'responder'");
     }
     this.role = options.role;
-    this.#pattern = options.pattern === undefined || options.pattern === NNPSK2 ? COMPILED_NNPSK2 : compilePattern(options.pattern);
+    this.#pattern =
+      options.pattern === undefined || options.pattern === NNPSK2 ? COMPILED_NNPSK2 : options.pattern === NNHFS_PSK2 ? COMPILED_NNHFS_PSK2 : compilePattern(options.pattern);
     if (options.psk !== undefined) this.setPsk(options.psk);
     if (options.onKeyStage !== undefined && typeof options.onKeyStage !== 'function') throw new InvalidArgumentError('onKeyStage must be a function');
     this.#onKeyStage = options.onKeyStage;
@@ -150,6 +193,8 @@ export class HandshakeState {
       }
       this.#fixedEphemeral = fixed.slice();
     }
+    this.#fixedKemSeed = fixedBytes(options.fixedKemSeedForTestingOnly, 64, 'fixedKemSeedForTestingOnly');
+    this.#fixedKemMessage = fixedBytes(options.fixedKemMessageForTestingOnly, 32, 'fixedKemMessageForTestingOnly');
     // Initialize() (§5.3): InitializeSymmetric(protocol_name), MixHash(prologue); NN has no pre-messages.
     this.#symmetric = SymmetricState.initialize(this.#pattern.protocolName);
     this.#symmetric.mixHash(prologue);
@@ -221,6 +266,7 @@ export class HandshakeState {
     const parts: Uint8Array[] = [];
     let e = this.#e;
     let generated: KeyPair | undefined;
+    let generatedKem: KeyPair | undefined;
     try {
       for (let t = 0; t < tokens.length; t++) {
         const token = tokens[t]!;
@@ -239,14 +285,22 @@ export class HandshakeState {
           case 'psk':
             this.#mixPsk(work);
             break;
-          default:
-            // compilePattern refuses e1/ekem1, so this is unreachable; never skip a token silently.
-            throw new InvalidStateError(`token '${token}' is not implemented`);
+          case 'e1':
+            generatedKem = ml_kem768.keygen(this.#fixedKemSeed);
+            parts.push(work.encryptAndHash(generatedKem.publicKey));
+            break;
+          case 'ekem1': {
+            const { cipherText, sharedSecret } = encapsulateToPeer(this.#re1!, this.#fixedKemMessage);
+            parts.push(work.encryptAndHash(cipherText));
+            this.#mixKemOutput(work, sharedSecret, keyUnused);
+            break;
+          }
         }
       }
       parts.push(work.encryptAndHash(payload));
     } catch (error) {
       generated?.secretKey.fill(0);
+      generatedKem?.secretKey.fill(0);
       work.destroy();
       throw error;
     }
@@ -256,6 +310,7 @@ export class HandshakeState {
       this.#e?.secretKey.fill(0);
       this.#e = generated;
     }
+    if (generatedKem !== undefined) this.#e1 = generatedKem;
     this.#commit(work);
     return concatBytes(...parts);
   }
@@ -268,6 +323,7 @@ export class HandshakeState {
     const work = this.#symmetric.clone();
     let offset = 0;
     let re = this.#re;
+    let re1 = this.#re1;
     try {
       for (let t = 0; t < tokens.length; t++) {
         const token = tokens[t]!;
@@ -286,9 +342,23 @@ export class HandshakeState {
           case 'psk':
             this.#mixPsk(work);
             break;
-          default:
-            // compilePattern refuses e1/ekem1, so this is unreachable; never skip a token silently.
-            throw new InvalidStateError(`token '${token}' is not implemented`);
+          case 'e1': {
+            const length = KEM_PUBLIC_KEY_BYTES + (work.cipher.hasKey() ? TAG_BYTES : 0);
+            if (message.length - offset < length) throw new MalformedMessageError('handshake message is too short for the KEM public key');
+            re1 = work.decryptAndHash(message.subarray(offset, offset + length), `message ${this.#messageIndex + 1} KEM public key`);
+            offset += length;
+            break;
+          }
+          case 'ekem1': {
+            const length = KEM_CIPHERTEXT_BYTES + (work.cipher.hasKey() ? TAG_BYTES : 0);
+            if (message.length - offset < length) throw new MalformedMessageError('handshake message is too short for the KEM ciphertext');
+            const cipherText = work.decryptAndHash(message.subarray(offset, offset + length), `message ${this.#messageIndex + 1} KEM ciphertext`);
+            offset += length;
+            // A modified ciphertext does not throw: ML-KEM's implicit rejection gives another output
+            // (FIPS 203 §7.3), so the keys differ and the payload tag below fails.
+            this.#mixKemOutput(work, ml_kem768.decapsulate(cipherText, this.#e1!.secretKey), keyUnused);
+            break;
+          }
         }
       }
       const rest = message.subarray(offset);
@@ -298,6 +368,7 @@ export class HandshakeState {
       const payload = work.decryptAndHash(rest, `message ${this.#messageIndex + 1} payload`);
       this.#commit(work);
       this.#re = re;
+      this.#re1 = re1;
       return payload;
     } catch (error) {
       work.destroy();
@@ -331,6 +402,16 @@ export class HandshakeState {
     }
   }
 
+  /** `ekem1` (HFS §4): MixKey(kem_output); the K-stage observer sees it first; wiped after. */
+  #mixKemOutput(work: SymmetricState, output: Uint8Array, keyUnused: boolean): void {
+    try {
+      this.#onKeyStage?.('ekem1', output);
+      this.#mixKey(work, output, keyUnused);
+    } finally {
+      output.fill(0);
+    }
+  }
+
   #commit(work: SymmetricState): void {
     this.#symmetric.assign(work);
     work.destroy();
@@ -338,8 +419,11 @@ export class HandshakeState {
     if (this.isComplete) {
       // Ephemeral private key and PSK are no longer needed once both messages are processed.
       this.#e?.secretKey.fill(0);
+      this.#e1?.secretKey.fill(0);
       this.#psk?.fill(0);
       this.#fixedEphemeral?.fill(0);
+      this.#fixedKemSeed?.fill(0);
+      this.#fixedKemMessage?.fill(0);
     }
   }
 
@@ -383,15 +467,35 @@ export class HandshakeState {
    */
   liveSecretsForTestingOnly(): Uint8Array[] {
     const out = this.#symmetric.liveSecretsForTestingOnly();
-    for (const a of [this.#e?.secretKey, this.#psk, this.#fixedEphemeral]) if (a !== undefined) out.push(a);
+    for (const a of [this.#e?.secretKey, this.#e1?.secretKey, this.#psk, this.#fixedEphemeral, this.#fixedKemSeed, this.#fixedKemMessage]) if (a !== undefined) out.push(a);
     return out;
   }
 
   dispose(): void {
     this.#symmetric.destroy();
     this.#e?.secretKey.fill(0);
+    this.#e1?.secretKey.fill(0);
     this.#psk?.fill(0);
     this.#fixedEphemeral?.fill(0);
+    this.#fixedKemSeed?.fill(0);
+    this.#fixedKemMessage?.fill(0);
     this.#disposed = true;
+  }
+}
+
+/** A copy of a fixed test input of `length` bytes, or undefined. */
+function fixedBytes(value: Uint8Array | undefined, length: number, name: string): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Uint8Array) || value.length !== length) throw new InvalidKeyLengthError(`${name} must be ${length} bytes`);
+  return value.slice();
+}
+
+/** ML-KEM.Encaps to the peer's e1 key; a key failing FIPS 203 §7.2's modulus check is the peer's malformed message. */
+function encapsulateToPeer(publicKey: Uint8Array, msg: Uint8Array | undefined): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
+  try {
+    return ml_kem768.encapsulate(publicKey, msg);
+  } catch (error) {
+    if (error instanceof InvalidPublicKeyError) throw new MalformedMessageError("the peer's KEM public key fails the modulus check (FIPS 203 §7.2)", { cause: error });
+    throw error;
   }
 }

@@ -24,6 +24,7 @@ export type { Role, Token, HandshakePattern } from './handshake-state.js';
 export { NNPSK2 } from './handshake-state.js';
 export { NOISE_PROTOCOL_NAME } from './constants.js';
 
+/** Options of createHandshake: the role, the pre-shared key and prologue, fixed ephemerals for tests. */
 export interface CreateHandshakeOptions {
   role: Role;
   /** The 32-byte pre-shared key (Noise §9.1). */
@@ -51,6 +52,7 @@ export interface NoiseTransport {
   dispose(): void;
 }
 
+/** A raw Noise_NNpsk2_25519_ChaChaPoly_SHA256 handshake (Noise rev 34): write/read its two messages, then split into transport CipherStates. */
 export interface NoiseHandshake {
   readonly role: Role;
   /** Produce the next handshake message carrying `payload` (default: empty). */

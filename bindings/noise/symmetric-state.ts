@@ -72,7 +72,9 @@ export class SymmetricState {
    */
   static initialize(protocolName: string = NOISE_PROTOCOL_NAME): SymmetricState {
     const h = protocolName === NOISE_PROTOCOL_NAME ? initialHash() : hashProtocolName(protocolName);
-    return new SymmetricState(h.slice(), h.slice(), new CipherState());
+    // h may be shared (here with the cached hash, in clone/assign with another state): it is never
+    // written in place, only replaced by MixHash. ck is wiped in place, so each state owns a copy.
+    return new SymmetricState(h.slice(), h, new CipherState());
   }
 
   /** The chaining key (a copy). */
@@ -159,14 +161,14 @@ export class SymmetricState {
   }
 
   clone(): SymmetricState {
-    return new SymmetricState(this.#ck.slice(), this.#h.slice(), this.cipher.clone());
+    return new SymmetricState(this.#ck.slice(), this.#h, this.cipher.clone());
   }
 
   /** Commit: take over another state's values (the other is left intact; destroy it afterwards). */
   assign(other: SymmetricState): void {
     this.#ck.fill(0);
     this.#ck = other.#ck.slice();
-    this.#h = other.#h.slice();
+    this.#h = other.#h;
     this.cipher.assign(other.cipher);
   }
 

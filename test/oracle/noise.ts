@@ -102,8 +102,8 @@ function record(s: Symmetric, op: string): void {
   s.trace?.push({ op, ck: s.ck.slice(), h: s.h.slice(), k: s.c.k?.slice() ?? null });
 }
 
-export function initializeSymmetric(trace = true): Symmetric {
-  const name = new TextEncoder().encode(PROTOCOL_NAME);
+export function initializeSymmetric(trace = true, protocolName = PROTOCOL_NAME): Symmetric {
+  const name = new TextEncoder().encode(protocolName);
   let h: Uint8Array;
   if (name.length <= 32) {
     h = new Uint8Array(32);
