@@ -8,9 +8,12 @@ import { openKeyStore as openFileKeyStore, keyStoreResolver } from '../channel/k
 import { KeyStore, type KeyStoreOptions } from '../channel/keystore.js';
 import { RedisKeyStore, isRedisLocation, type RedisKeyStoreOptions } from './keystore.js';
 
+/** Either key store: the file (synchronous methods) or Redis (the same methods, returning promises). */
 export type AnyKeyStore = KeyStore | RedisKeyStore;
 
+/** A redis:// or rediss:// URL: the key store on Redis. */
 export function openKeyStore(location: `redis://${string}` | `rediss://${string}`, options?: RedisKeyStoreOptions): RedisKeyStore;
+/** Any location: a Redis URL opens the key store on Redis, anything else the key store file at that path. */
 export function openKeyStore(location: string, options?: Omit<KeyStoreOptions, 'generate'> | RedisKeyStoreOptions): AnyKeyStore;
 export function openKeyStore(location: string, options: Omit<KeyStoreOptions, 'generate'> | RedisKeyStoreOptions = {}): AnyKeyStore {
   if (isRedisLocation(location)) return new RedisKeyStore(location, options as RedisKeyStoreOptions);

@@ -30,6 +30,7 @@ const LABEL_MAX_CHARS = 200;
 const SECRET_CHARS = Math.ceil((API_KEY_SECRET_BYTES * 4) / 3);
 const KEY_ID_PATTERN = /^[0-9a-f]{24}$/;
 
+/** Options of a RedisKeyStore: the connection's (timeout, key prefix, error reporting). */
 export type RedisKeyStoreOptions = RedisStoreOptions;
 
 /** One hash field, checked; undefined when it is not a stored key. */
@@ -53,6 +54,7 @@ function malformed(id: string): KeyStoreError {
   return new KeyStoreError(`the key store on Redis holds a malformed entry for key ${JSON.stringify(id)}`);
 }
 
+/** The fleet's API key store: the file store's operations on a Redis hash, revocations published to every server. */
 export class RedisKeyStore {
   /** Where the keys are (the URL without its password, or "redis client"). */
   readonly location: string;

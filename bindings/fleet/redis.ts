@@ -23,22 +23,34 @@ export const RECONNECT_MAX_DELAY_MS = 500;
  * commands only, so any node-redis 5 or 6 client (RESP2 or RESP3, any type mapping) fits.
  */
 export interface RedisClientLike {
+  /** One raw command (e.g. ['SET', key, value, 'NX', 'PX', '1000']). */
   sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>;
+  /** Connected and ready for commands. */
   readonly isReady: boolean;
+  /** connect() was called and close() not yet. */
   readonly isOpen: boolean;
+  /** Events used: 'ready' (after each (re)connection) and 'error'. */
   on(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Removes a listener added with on(). */
   off?(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Opens the connection (a subscriber made with duplicate() is connected by the key store). */
   connect(): Promise<unknown>;
+  /** A second client with the same options (subscriptions need their own connection). */
   duplicate(): RedisClientLike;
+  /** Ends the connection after pending replies (node-redis 5+). */
   close?(): Promise<unknown>;
+  /** Ends the connection after pending replies (older node-redis). */
   quit?(): Promise<unknown>;
+  /** Ends the connection at once. */
   destroy?(): void;
+  /** Subscribes to a pub/sub channel (key store revocations). */
   subscribe?(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
 }
 
 /** A Redis URL (redis:// or rediss://) or a client you created (and connect and close yourself). */
 export type RedisSource = string | URL | RedisClientLike;
 
+/** Options every Redis store takes. */
 export interface RedisStoreOptions {
   /** Bound on each command, including the wait for a connection, ms. Default 1,000. */
   commandTimeoutMs?: number;

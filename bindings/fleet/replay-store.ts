@@ -12,8 +12,10 @@ import { RedisConnection, type RedisSource, type RedisStoreOptions } from './red
 /** Longest replay key accepted (a session id, a colon and a base64url nonce are far shorter). */
 const MAX_REPLAY_KEY_CHARS = 512;
 
+/** Options of a RedisReplayStore: the connection's (timeout, key prefix, error reporting). */
 export type RedisReplayStoreOptions = RedisStoreOptions;
 
+/** The fleet's ReplayStore: each request nonce claimed once across every server, with SET NX PX. */
 export class RedisReplayStore implements ReplayStore {
   readonly #redis: RedisConnection;
 

@@ -30,12 +30,14 @@ export const EAPI_ROOT_BYTES = 32;
 
 const SESSION_ID_PATTERN = new RegExp(`^[0-9a-f]{${SESSION_ID_BYTES * 2}}$`);
 
+/** Options of a RedisSessionRegistry: the connection's (timeout, key prefix, error reporting). */
 export type RedisSessionRegistryOptions = RedisStoreOptions;
 
 function checkSessionId(sessionId: string): void {
   if (typeof sessionId !== 'string' || !SESSION_ID_PATTERN.test(sessionId)) throw new InvalidArgumentError(`sessionId must be ${SESSION_ID_BYTES * 2} lowercase hex characters`);
 }
 
+/** The fleet's SessionRegistry: session id → { eapiRoot, keyId, expiresAt } in Redis, with the session's lifetime as TTL. */
 export class RedisSessionRegistry implements SessionRegistry {
   readonly #redis: RedisConnection;
   /** This node's live sessions (written again after a reconnection). */
