@@ -5,7 +5,7 @@
  * verifies EAPIs of sessions it does not hold, and refuses them once they end.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../bindings/channel/client.js';
+import { connect } from '../bindings/channel-node.js';
 import type { Channel } from '../bindings/channel/channel.js';
 import type { E2E2Server } from '../bindings/channel/server.js';
 import { signEapiHttpRequest, type EapiHttpRequest } from '../bindings/e2e2/eapi-http.js';

@@ -95,6 +95,8 @@ export class Channel implements AsyncIterable<Uint8Array> {
   readonly role: 'client' | 'server';
   /** The API key id the client authenticated with (public). */
   readonly keyId: string;
+  /** True when the handshake was E2-E2 v2-hybrid (X25519 + ML-KEM-768, SPEC.md §13). */
+  readonly postQuantum: boolean;
   /** Hex of the 16-byte session id both sides derive from K3 (never sent during the handshake). */
   readonly sessionId: string;
   /** Resolves once the WebSocket is closed, with how it ended. Never rejects. */
@@ -144,6 +146,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     this.#settings = settings;
     this.role = session.role;
     this.keyId = session.keyId;
+    this.postQuantum = session.postQuantum;
     this.sessionId = session.sessionId;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     socket.onMessage = (bytes) => this.#receive(bytes);

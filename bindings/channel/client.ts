@@ -40,6 +40,8 @@ export interface ConnectOptions extends ChannelOptions {
   handshakeTimeoutMs?: number;
   /** Each sending key encrypts at most this many records (SPEC.md §7.3). Default 65,536. */
   rekeyAfterRecords?: number;
+  /** Run E2-E2 v2-hybrid (X25519 + ML-KEM-768, SPEC.md §13) instead of v1. Default false. */
+  postQuantum?: boolean;
   /** Called at each handshake step (K1, K2, K3 fingerprints; message sizes). Never sees a secret. */
   trace?: (event: ConnectTraceEvent) => void;
   /** Errors thrown by this channel's listeners (the channel closes with 1011). Default: console.error. */
@@ -76,6 +78,7 @@ export async function connectWith(factory: WebSocketFactory, url: string | URL, 
   const handshakeOptions: ClientHandshakeOptions = { apiKey: options.apiKey };
   if (options.context !== undefined) handshakeOptions.context = options.context;
   if (options.rekeyAfterRecords !== undefined) handshakeOptions.rekeyAfterRecords = options.rekeyAfterRecords;
+  if (options.postQuantum !== undefined) handshakeOptions.postQuantum = options.postQuantum;
   if (trace) handshakeOptions.trace = trace;
   // Parses and validates the API key before any network activity (ERR_INVALID_API_KEY).
   const handshake = createClientHandshake(handshakeOptions);

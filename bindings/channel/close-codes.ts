@@ -13,6 +13,7 @@ import {
   ConnectionClosedError,
   HandshakeTimeoutError,
   KeyRevokedError,
+  PostQuantumRequiredError,
   MessageTooLargeError,
   ServerBusyError,
   type E2E2Error,
@@ -50,6 +51,8 @@ export const CloseCode = {
   SESSION_EXPIRED: 4007,
   /** ERR_KEEPALIVE_TIMEOUT: the peer did not answer a ping in time. */
   KEEPALIVE_TIMEOUT: 4008,
+  /** ERR_PQ_REQUIRED: the server requires the post-quantum handshake (E2-E2 v2-hybrid); connect with postQuantum. */
+  POST_QUANTUM_REQUIRED: 4010,
   /** ERR_MESSAGE_TOO_LARGE detected by a WHATWG endpoint (it cannot send 1009). */
   MESSAGE_TOO_BIG_BROWSER: 4009,
   /** As 1011, sent by a WHATWG endpoint (it cannot send 1011). */
@@ -77,6 +80,7 @@ const REASONS: Record<number, string> = {
   4007: 'session expired',
   4008: 'keepalive timeout',
   4009: 'message too large',
+  4010: 'post-quantum handshake required',
   4011: 'internal error',
 };
 
@@ -118,6 +122,8 @@ function closeCodeForError(code: string | undefined): number {
       return CloseCode.KEY_REVOKED;
     case 'ERR_KEEPALIVE_TIMEOUT':
       return CloseCode.KEEPALIVE_TIMEOUT;
+    case 'ERR_PQ_REQUIRED':
+      return CloseCode.POST_QUANTUM_REQUIRED;
     default:
       return CloseCode.INTERNAL_ERROR;
   }
@@ -142,6 +148,8 @@ export function errorForClose(code: number, reason: string, during: 'handshake' 
       return new MessageTooLargeError('the peer closed the connection: message too large', options);
     case CloseCode.KEY_REVOKED:
       return new KeyRevokedError('the server closed the channel: its API key was revoked', options);
+    case CloseCode.POST_QUANTUM_REQUIRED:
+      return new PostQuantumRequiredError('the server requires the post-quantum handshake: connect with postQuantum: true', options);
     case CloseCode.NORMAL:
     case CloseCode.GOING_AWAY:
     case CloseCode.SESSION_EXPIRED:

@@ -18,12 +18,12 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createServerHandshake, type ResolveKey, type ServerHandshakeOptions, type TraceEvent } from '../e2e2/handshake.js';
+import { createServerHandshake, type PostQuantumMode, type ResolveKey, type ServerHandshakeOptions, type TraceEvent } from '../e2e2/handshake.js';
 import { parseEapiAuthorization, type VerifiedEapi } from '../e2e2/eapi.js';
 import { DEFAULT_EAPI_CLOCK_SKEW_MS } from '../e2e2/constants.js';
 import { verifyEapiHttpRequest, type EapiHttpPolicy, type EapiHttpRequest, type EapiHttpSession, type VerifiedEapiHttp } from '../e2e2/eapi-http.js';
 import { MemoryReplayStore, MemorySessionRegistry, type ReplayStore, type SessionRegistry } from '../e2e2/eapi-stores.js';
-import type { ServerSession } from '../e2e2/session.js';
+import { sessionUsesDummyKey, type ServerSession } from '../e2e2/session.js';
 import { authenticationFailed } from '../noise/failures.js';
 import {
   ApplicationError,
@@ -108,6 +108,8 @@ export interface ServerOptions extends ChannelOptions {
   rekeyAfterRecords?: number;
   /** EAPI verification: accepted clock difference, ms. Default 30,000. */
   eapiClockSkewMs?: number;
+  /** E2-E2 v2-hybrid (SPEC.md §13): 'accept' (default) either handshake, 'require' it (v1 clients get 4010), 'refuse' it. */
+  postQuantum?: PostQuantumMode;
   /**
    * Where live sessions are registered for RFC 9421 EAPI verification (SPEC.md §8.7): each
    * authenticated session as { eapiRoot, keyId, expiresAt }, removed as soon as its close starts.
@@ -588,6 +590,7 @@ export class E2E2Server {
     if (this.#options.rekeyAfterRecords !== undefined) handshakeOptions.rekeyAfterRecords = this.#options.rekeyAfterRecords;
     if (this.#options.eapiClockSkewMs !== undefined) handshakeOptions.eapiClockSkewMs = this.#options.eapiClockSkewMs;
     if (this.#options.trace) handshakeOptions.trace = this.#options.trace;
+    if (this.#options.postQuantum !== undefined) handshakeOptions.postQuantum = this.#options.postQuantum;
     const handshake = createServerHandshake(handshakeOptions);
 
     let phase: 'message1' | 'resolving' | 'confirmation' | 'done' = 'message1';
@@ -614,7 +617,7 @@ export class E2E2Server {
       if (!leave()) return;
       this.#stats.handshakeFailures++;
       handshake.dispose();
-      session?.dispose();
+      this.#endPendingSession(session);
       const code = closeCodeFor(error);
       socket.close(code, closeReason(code));
       closeTimer = setTimeout(() => socket.terminate(), this.#settings.closeTimeoutMs);
@@ -637,7 +640,7 @@ export class E2E2Server {
       // The client went away mid-handshake, or refused message 2 (a wrong, unknown or revoked key: 4001).
       this.#stats.handshakeFailures++;
       handshake.dispose();
-      session?.dispose();
+      this.#endPendingSession(session);
       report(errorForClose(code, reason, 'handshake'));
     };
     socket.onText = () => fail(new MalformedMessageError('received a text WebSocket message; E2-E2 messages are binary'));
@@ -656,6 +659,14 @@ export class E2E2Server {
               session = pendingSession;
               phase = 'confirmation';
               socket.send(message2);
+              // Registered from message 2 on (after it is sent, so its timing is not affected): a
+              // valid EAPI MAC already proves the API key, and a client that signs a request the
+              // moment connect() resolves must not race its own key confirmation (SPEC.md §8.7).
+              // A dummy-key session (unknown key id) can never produce a valid MAC: not registered.
+              if (!sessionUsesDummyKey(pendingSession)) {
+                this.#liveSessions.set(pendingSession.sessionId, pendingSession);
+                this.#registerSession(pendingSession);
+              }
             })
             .catch(fail);
           return;
@@ -699,8 +710,7 @@ export class E2E2Server {
     self = channel;
     this.#channels.add(channel);
     this.#bySession.set(channel.sessionId, channel);
-    this.#liveSessions.set(session.sessionId, session);
-    this.#registerSession(session);
+    // Registered since message 2 (see #accept); the refresh keeps the entry alive.
     if (this.#maxSessionAgeMs === 0) {
       refresh = setInterval(() => this.#registerSession(session), Math.floor(this.#eapiSessionTtlMs / 2));
       refresh.unref();
@@ -726,6 +736,16 @@ export class E2E2Server {
       if (channel.state === 'closed') break;
       this.#guard(channel, "a 'channel' listener", () => listener(channel));
     }
+  }
+
+  /** A handshake that failed after message 2: its session's EAPIs end now, and it is disposed. */
+  #endPendingSession(session: ServerSession | undefined): void {
+    if (session === undefined) return;
+    if (this.#liveSessions.get(session.sessionId) === session) {
+      this.#liveSessions.delete(session.sessionId);
+      this.#storeWrite(this.#eapiSessions.unregister(session.sessionId), 'unregister', undefined);
+    }
+    session.dispose();
   }
 
   /** (Re-)register a session in the EAPI registry, unless its close has started. */

@@ -22,6 +22,9 @@
  *   const authorization = eapi.sign({ method: 'GET', path: '/orders', timestamp: now });
  *   s.verifyEapi({ authorization, method: 'GET', path: '/orders', now, requiredScope: 'orders:read' });
  *
+ * Signed fetch (RFC 9421 profile): const signedFetch = createEapiFetch(channelOrSession, { scope, lifetimeMs });
+ *   await signedFetch(url, init) — signs each request, rotates the EAPI before it expires.
+ *
  * Derivations (pure, for demos, vectors and other implementations): deriveK1, deriveK2,
  * deriveK3, deriveEapiRoot, deriveEapi, fingerprint, buildPrologue.
  */
@@ -65,6 +68,16 @@ export {
   type ParsedHttpSignature,
 } from './eapi-http.js';
 export { SfBytes, SfToken, type SfParams, type SfBareItem, type SfInnerList } from './structured-fields.js';
+export {
+  createEapiFetch,
+  EAPI_FETCH_MIN_LIFETIME_MS,
+  EAPI_FETCH_MAX_LIFETIME_MS,
+  DEFAULT_EAPI_FETCH_RENEW_FRACTION,
+  DEFAULT_EAPI_FETCH_MAX_BODY_BYTES,
+  type EapiSource,
+  type EapiFetchOptions,
+  type FetchFunction,
+} from './eapi-fetch.js';
 export { ReplayCache } from './eapi.js';
 export { MemorySessionRegistry, MemoryReplayStore, type ReplayStore, type SessionRegistry, type EapiSessionRecord } from './eapi-stores.js';
 export { Eapi, parseEapiAuthorization, type EapiAuthorization, type EapiRequest, type EapiSignOptions, type VerifyEapiOptions, type VerifiedEapi } from './eapi.js';

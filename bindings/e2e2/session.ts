@@ -271,6 +271,9 @@ export class ClientSession extends Session {
     const index = options.index ?? this.#nextEapiIndex;
     const eapi = new Eapi(core.eapiRoot, core.sessionId, { index, scope: options.scope, expiresAt: options.expiresAt });
     if (options.index === undefined) this.#nextEapiIndex = Math.min(index + 1, EAPI_MAX_INDEX);
+    // Held only to wipe them with the session; disposed ones (rotated away) are let go, so a
+    // long session that rotates EAPIs does not keep each one (about 1 KB) until it ends.
+    for (const old of this.#eapis) if (old.disposed) this.#eapis.delete(old);
     this.#eapis.add(eapi);
     return eapi;
   }
@@ -379,4 +382,9 @@ export function sessionSnapshotForTestingOnly(session: Session): Record<string, 
     sentUnderKey: core.sentUnderKey,
     exporter: core.exporter.slice(),
   };
+}
+
+/** @internal Whether a server session runs on the dummy key of an unknown key id (SPEC.md §5.4): it can never verify anything. */
+export function sessionUsesDummyKey(session: ServerSession): boolean {
+  return coreOf(session).unknownKey;
 }
