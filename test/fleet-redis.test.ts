@@ -143,6 +143,31 @@ describe.skipIf(missing !== undefined)('fleet stores on Redis', () => {
     expect(() => new RedisReplayStore(redis.url, { keyPrefix: 'a b' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
   });
 
+  it('a Redis that does not answer (CLIENT PAUSE) fails the command at commandTimeoutMs, then answers again', { timeout: 30_000 }, async () => {
+    const registry = new RedisSessionRegistry(redis.url, { commandTimeoutMs: 200 });
+    try {
+      await registry.ready();
+      const id = sessionId();
+      await registry.register(id, { eapiRoot: randomBytes(32), keyId: 'k', expiresAt: Date.now() + 60_000 });
+      const other = sessionId();
+      await registry.register(other, { eapiRoot: randomBytes(32), keyId: 'other', expiresAt: Date.now() + 60_000 });
+      // Connected, but every command of every client waits 1.5 s.
+      await raw.sendCommand(['CLIENT', 'PAUSE', '1500', 'ALL']);
+      const started = performance.now();
+      const error = await registry.lookup(id).catch((e: unknown) => e);
+      const took = performance.now() - started;
+      expect(error).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+      expect(took, 'bounded by commandTimeoutMs, not by the pause').toBeLessThan(1200);
+      expect(took).toBeGreaterThanOrEqual(150);
+      await new Promise((r) => setTimeout(r, 1600));
+      // The late reply to the timed-out GET is not taken for the next command's.
+      expect((await registry.lookup(other))?.keyId).toBe('other');
+      expect((await registry.lookup(id))?.keyId).toBe('k');
+    } finally {
+      await registry.close();
+    }
+  });
+
   it('a partition (Redis keeps its data): what changed meanwhile is written on reconnection; a session closed meanwhile is deleted', { timeout: 60_000 }, async () => {
     const cut = await startCut(redis.port);
     const registry = new RedisSessionRegistry(cut.url, { commandTimeoutMs: 300, keyPrefix: 'cut:' });
