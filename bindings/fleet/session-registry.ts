@@ -46,6 +46,7 @@ export class RedisSessionRegistry implements SessionRegistry {
   readonly #pendingDeletes = new Set<string>();
   readonly #stopWatching: () => void;
   #resync: Promise<void> | undefined;
+  #resyncAgain = false;
 
   /** `source`: a redis:// URL (connected here, closed by close()) or a node-redis client of yours. */
   constructor(source: RedisSource, options: RedisSessionRegistryOptions = {}) {
@@ -66,29 +67,45 @@ export class RedisSessionRegistry implements SessionRegistry {
    * Runs by itself after each reconnection; resolves when done (failures go to onError and are
    * retried at the next reconnection).
    */
-  resync(now: number = Date.now()): Promise<void> {
-    this.#resync ??= (async () => {
-      for (const sessionId of [...this.#pendingDeletes]) {
-        try {
-          await this.#redis.command(['DEL', this.#key(sessionId)]);
-          this.#pendingDeletes.delete(sessionId);
-        } catch (error) {
-          this.#onError?.(error);
-        }
-      }
-      for (const [sessionId, record] of [...this.#local]) {
-        if (record.expiresAt <= now) {
-          this.#forget(sessionId);
-          continue;
-        }
-        try {
-          await this.#write(sessionId, record, now);
-        } catch (error) {
-          this.#onError?.(error);
-        }
-      }
+  resync(now?: number): Promise<void> {
+    if (this.#resync !== undefined) {
+      // A reconnection during a resync: run once more after it, for what failed in between.
+      this.#resyncAgain = true;
+      return this.#resync;
+    }
+    this.#resync = (async () => {
+      do {
+        this.#resyncAgain = false;
+        await this.#resyncOnce(now ?? Date.now());
+      } while (this.#resyncAgain);
     })().finally(() => (this.#resync = undefined));
     return this.#resync;
+  }
+
+  async #resyncOnce(now: number): Promise<void> {
+    for (const sessionId of [...this.#pendingDeletes]) {
+      try {
+        await this.#redis.command(['DEL', this.#key(sessionId)]);
+        this.#pendingDeletes.delete(sessionId);
+      } catch (error) {
+        this.#onError?.(error);
+      }
+    }
+    for (const [sessionId, record] of [...this.#local]) {
+      // Unregistered (or registered anew) since the snapshot: not this record's to write.
+      if (this.#local.get(sessionId) !== record) continue;
+      if (record.expiresAt <= now) {
+        this.#forget(sessionId);
+        continue;
+      }
+      try {
+        await this.#write(sessionId, record, now);
+        // Closed while the write was on its way: a closed session must not stay in Redis.
+        if (!this.#local.has(sessionId)) await this.#redis.command(['DEL', this.#key(sessionId)]);
+      } catch (error) {
+        this.#onError?.(error);
+      }
+    }
   }
 
   #forget(sessionId: string): void {
