@@ -3,6 +3,8 @@
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 import { builtinModules } from 'node:module';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { posix, resolve } from 'node:path';
 
 /** Public entry points: package subpath -> source. Keep in sync with package.json "exports". */
 const entries = {
@@ -32,6 +34,35 @@ const browserOnwarn = (warning, warn) => {
   warn(warning);
 };
 
+/**
+ * The workerd build: bindings/core/wasm-source.ts (the base64-embedded bytes) is swapped for
+ * wasm-source-workerd.ts, whose `import wasmModule from './e2e2.wasm'` stays an import of
+ * dist/e2e2.wasm (copied from build/ here; also the `e2e2/wasm` export). workerd and wrangler
+ * load such an import as a compiled WebAssembly.Module, since a Worker may not compile WASM itself.
+ */
+const workerdWasm = () => ({
+  name: 'e2e2-workerd-wasm',
+  buildStart() {
+    mkdirSync('dist', { recursive: true });
+    copyFileSync('build/e2e2.wasm', 'dist/e2e2.wasm');
+  },
+  resolveId(source, importer) {
+    if (source === './wasm-source.js' && importer?.endsWith('/bindings/core/wasm.ts')) return resolve('bindings/core/wasm-source-workerd.ts');
+    if (source === './e2e2.wasm' && importer?.endsWith('/bindings/core/wasm-source-workerd.ts')) return { id: WASM_IMPORT, external: true, moduleSideEffects: false };
+    return null;
+  },
+  // The import is rendered relative to the chunk that holds it: dist/workerd/chunks/x.js -> ../../e2e2.wasm.
+  renderChunk(code, chunk) {
+    if (!code.includes(WASM_IMPORT)) return null;
+    const relative = posix.relative(posix.dirname(posix.join('dist/workerd', chunk.fileName)), 'dist/e2e2.wasm');
+    return { code: code.replaceAll(`'${WASM_IMPORT}'`, `'${relative}'`), map: null };
+  },
+});
+const WASM_IMPORT = 'e2e2:wasm-module';
+
+/** Entries of the `workerd` export condition: everything that runs without Node's modules. */
+const workerdEntries = { index: entries.index, crypto: entries.crypto, noise: entries.noise, channel: entries.channel };
+
 export default [
   {
     input: entries,
@@ -60,6 +91,13 @@ export default [
     plugins: [ts()],
     onwarn: browserOnwarn,
     output: { file: 'dist/browser/e2e2.js', format: 'esm', inlineDynamicImports: true },
+  },
+  // dist/workerd/: the `workerd` export condition (Cloudflare Workers): same API, WASM imported from dist/e2e2.wasm.
+  {
+    input: workerdEntries,
+    plugins: [workerdWasm(), ts()],
+    onwarn: browserOnwarn,
+    output: { dir: 'dist/workerd', format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', hoistTransitiveImports: false },
   },
   // dist/cli/e2e2.js: the `e2e2` command.
   {

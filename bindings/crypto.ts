@@ -2,7 +2,7 @@
  * `e2e2/crypto`: the WASM primitives with noble-compatible call shapes.
  * Switching from noble is a change of import; the results are byte-identical.
  */
-export { ready } from './core/wasm.js';
+export { ready, init, initSync, type WasmModuleSource, type WasmInitSource } from './core/wasm.js';
 export { sha256, Sha256, type Sha256Function } from './core/sha256.js';
 export { hmac, Hmac, type HmacFunction } from './core/hmac.js';
 export { hkdf, extract, expand } from './core/hkdf.js';

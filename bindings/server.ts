@@ -6,4 +6,5 @@ export { KeyStore, type StoredKey, type KeyInfo, type KeyStoreOptions, type KeyG
 export { openKeyStore, apiKeyToken, keyStoreResolver, DEFAULT_KEY_STORE_PATH } from './channel/keys.js';
 export { createForwardServer, listenTunnel, pipeChannelToSocket, type TunnelListener } from './channel/tunnel.js';
 export { Channel, type CloseInfo, type MessageListener, type CloseListener, type VoidListener } from './channel/channel.js';
+export { channelDuplex, type ChannelDuplexOptions } from './channel/duplex.js';
 export { CloseCode } from './channel/close-codes.js';

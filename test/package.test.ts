@@ -26,8 +26,33 @@ function runNode(args: string[]): string {
 }
 
 describe('package exports', () => {
-  it('lists exactly the subpaths tested here (plus ./browser and ./package.json)', () => {
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './channel', './crypto', './fleet', './noise', './package.json', './server']);
+  it('lists exactly the subpaths tested here (plus ./browser, ./wasm and ./package.json)', () => {
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './channel', './crypto', './fleet', './noise', './package.json', './server', './wasm']);
+  });
+
+  it('./wasm is dist/e2e2.wasm, the very module the other bundles embed as base64', () => {
+    expect(pkg.exports['./wasm']).toBe('./dist/e2e2.wasm');
+    const file = readFileSync(new URL('../dist/e2e2.wasm', import.meta.url));
+    const chunks = readdirSync(new URL('../dist/esm/chunks/', import.meta.url)).map((f) => readFileSync(new URL(`../dist/esm/chunks/${f}`, import.meta.url), 'utf8')).join('\n');
+    const embedded = Buffer.from(/WASM_BASE64 = '([A-Za-z0-9+/=]+)'/.exec(chunks)![1]!, 'base64');
+    expect(file.equals(embedded)).toBe(true);
+  });
+
+  it("the 'workerd' condition of ., ./crypto, ./noise and ./channel: dist/workerd/, importing dist/e2e2.wasm and embedding no bytes", () => {
+    const conditions = { '.': 'index', './crypto': 'crypto', './noise': 'noise', './channel': 'channel' };
+    for (const [subpath, name] of Object.entries(conditions)) {
+      // First in its object, so it wins over import/node/browser where workerd and wrangler look.
+      expect(Object.keys(pkg.exports[subpath])[0], subpath).toBe('workerd');
+      expect(pkg.exports[subpath].workerd.default).toBe(`./dist/workerd/${name}.js`);
+      expect(existsSync(new URL(`../dist/workerd/${name}.js`, import.meta.url)), name).toBe(true);
+    }
+    const dir = new URL('../dist/workerd/', import.meta.url);
+    const files = [...readdirSync(dir).filter((f) => f.endsWith('.js')), ...readdirSync(new URL('chunks/', dir)).map((f) => `chunks/${f}`)];
+    const text = files.map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
+    expect(text).not.toMatch(/WASM_BASE64|[A-Za-z0-9+/]{1000,}/);
+    const imports = [...text.matchAll(/^import \w+ from '([^']+\.wasm)';$/gm)].map((m) => m[1]);
+    expect(imports).toEqual(['../../e2e2.wasm']);
+    expect(text).not.toMatch(/\bfrom\s+['"](node:|ws['"]|fs['"]|net['"])/);
   });
 
   for (const [specifier, name] of Object.entries(expectedExports)) {

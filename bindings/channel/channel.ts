@@ -34,6 +34,7 @@ import {
 import { MAX_RECORD_DATA_BYTES } from '../e2e2/constants.js';
 import { CloseCode, closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import type { MessageSocket } from './socket.js';
+import { channelWebStreams, type ChannelWebStreams, type WebStreamsOptions } from './web-streams.js';
 
 export { MAX_RECORD_DATA_BYTES };
 
@@ -182,6 +183,11 @@ export class Channel implements AsyncIterable<Uint8Array> {
     return this.#state;
   }
 
+  /** True when our direction stays open after the peer's CLOSE record (the `allowHalfOpen` option). */
+  get allowHalfOpen(): boolean {
+    return this.#settings.allowHalfOpen;
+  }
+
   /** True while we may still send (our CLOSE record not yet sent). */
   get writable(): boolean {
     return this.#state !== 'closed' && !this.#sentClose && this.#pendingError === undefined;
@@ -309,6 +315,17 @@ export class Channel implements AsyncIterable<Uint8Array> {
       default:
         throw new InvalidArgumentError("event must be 'message', 'end', 'drain' or 'close'");
     }
+  }
+
+  /**
+   * The channel as WHATWG streams of bytes (browsers, Deno, Bun, Workers, Node; README "Streams"):
+   * `readable` yields the incoming messages and closes at the peer's CLOSE record; `writable`
+   * writes as write() does and its close() sends our CLOSE record. Backpressure both ways (the
+   * channel pauses while the readable's queue is full). Cancel or abort ends the channel at once
+   * (1011, no CLOSE record). Once per channel: the streams take over its incoming messages.
+   */
+  webStreams(options?: WebStreamsOptions): ChannelWebStreams {
+    return channelWebStreams(this, options);
   }
 
   /**

@@ -18,6 +18,8 @@ export const DEFAULT_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES;
 export const DEFAULT_WRITABLE_HIGH_WATER_MARK_BYTES = 1 << 20;
 /** Reading from the network pauses while this many unread bytes are queued (resumes below half), bytes. */
 export const DEFAULT_READABLE_HIGH_WATER_MARK_BYTES = 1 << 20;
+/** `channel.webStreams()`: bytes the readable's queue holds before the channel pauses, and the writable's queue size, bytes. */
+export const DEFAULT_WEB_STREAM_HIGH_WATER_MARK_BYTES = 64 * 1024;
 /** Ping after this long without a frame from the peer, ms (Node endpoints; 0 = off). */
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 30_000;
 /** Close 4008 when nothing arrives this long after a ping, ms. */

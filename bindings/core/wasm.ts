@@ -1,17 +1,23 @@
 /**
  * The one WebAssembly instance behind every primitive.
  *
- * The module is embedded in the bundle as base64 (bindings/core/wasm-bytes.generated.ts,
- * written by scripts/build-wasm.mjs) and compiled synchronously on first use, so the API is
- * synchronous like noble's and needs no init step. `ready()` compiles asynchronously ahead of
- * time for callers who prefer that. No file or network fetch happens, in Node or in browsers.
+ * The default builds embed the module's bytes as base64 (bindings/core/wasm-source.ts) and
+ * compile them synchronously on first use, so the API is synchronous like noble's and needs no
+ * init step. `ready()` / `init()` compile asynchronously ahead of time for callers who prefer
+ * that. No file or network fetch happens, in Node or in browsers. The workerd build imports
+ * dist/e2e2.wasm as a precompiled module instead (bindings/core/wasm-source-workerd.ts).
+ *
+ * A host that forbids compiling WASM at run time but can hand over a compiled module (workerd
+ * without the `workerd` condition, a bundler that imports `.wasm` files) passes it to
+ * `initSync(module)` or `init(module)` before the first call; it may also pass the bytes of
+ * `e2e2/wasm` (dist/e2e2.wasm) or a fetch `Response` for them.
  *
  * bindings/core/ is the only code that touches WASM memory. Its rule: copy inputs in, make
  * one call per chunk, copy results out (never hand out views into WASM memory), then wipe.
  */
 import { IO_BUFFER_BYTES } from '../../assembly/constants.js';
-import { WasmUnavailableError } from '../errors.js';
-import { WASM_BASE64 } from './wasm-bytes.generated.js';
+import { InvalidArgumentError, WasmUnavailableError } from '../errors.js';
+import { bundledWasm } from './wasm-source.js';
 
 type WasmFunction = (...args: number[]) => number;
 
@@ -24,17 +30,31 @@ export interface Core {
   readonly addr: Readonly<Record<string, number>>;
 }
 
+/** What `initSync` accepts: e2e2's compiled module (dist/e2e2.wasm), or its bytes. */
+export type WasmModuleSource = WebAssembly.Module | BufferSource;
+
+/** What `init` accepts: a module or bytes as for `initSync`, or a fetch `Response` (or its promise) for dist/e2e2.wasm. */
+export type WasmInitSource = WasmModuleSource | Response | PromiseLike<Response>;
+
 let instance: Core | undefined;
 let compiling: Promise<void> | undefined;
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+/**
+ * Exports every e2e2 module has. A module without them (another program, another package's
+ * .wasm) is refused before it is instantiated, instead of failing later at some call.
+ */
+const REQUIRED_EXPORTS = ['memory', 'IO', 'sha256Digest', 'hmacSha256', 'hkdfSha256', 'aeadSeal', 'aeadOpen', 'x25519SharedSecret', 'x25519PublicKey'];
+
+function checkExports(module: WebAssembly.Module): void {
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = REQUIRED_EXPORTS.filter((name) => !names.has(name));
+  if (missing.length > 0) {
+    throw new InvalidArgumentError(`e2e2: this WebAssembly module is not e2e2's (dist/e2e2.wasm): it does not export ${missing.join(', ')}`);
+  }
 }
 
 function wrap(module: WebAssembly.Module): Core {
+  checkExports(module);
   // The module imports nothing: assertions are compiled out and `abort` is disabled.
   const exports = new WebAssembly.Instance(module, {}).exports;
   const fn: Record<string, WasmFunction> = {};
@@ -51,7 +71,8 @@ function wrap(module: WebAssembly.Module): Core {
 
 const WASM_FIX =
   "add 'wasm-unsafe-eval' to the page's Content-Security-Policy script-src; " +
-  'on Cloudflare Workers (workerd) WASM must be imported as a .wasm module, which e2e2 does not ship yet';
+  "on Cloudflare Workers (workerd) import e2e2 through its 'workerd' export condition (wrangler does), " +
+  "or pass the precompiled module of 'e2e2/wasm' (dist/e2e2.wasm) to initSync()";
 
 /**
  * The runtime refused to compile WASM: no `WebAssembly` global (Hermes), a CSP without
@@ -70,31 +91,123 @@ function noWebAssembly(): WasmUnavailableError | undefined {
   return undefined;
 }
 
+// Plain booleans, not type guards: WebAssembly.Module is an empty interface, so narrowing on it
+// would exclude every object from the other branch.
+function isModule(source: unknown): boolean {
+  return source instanceof WebAssembly.Module;
+}
+
+function isBytes(source: unknown): boolean {
+  return source instanceof ArrayBuffer || ArrayBuffer.isView(source);
+}
+
+/**
+ * Bytes handed in by a caller are checked with `WebAssembly.validate` first (which compiles
+ * nothing, so a CSP allows it): invalid bytes are the caller's fault, while a compile failure of
+ * valid bytes can only be the runtime refusing.
+ */
+function checkBytes(bytes: BufferSource): void {
+  if (!WebAssembly.validate(bytes)) {
+    throw new InvalidArgumentError("e2e2: these bytes are not a WebAssembly module (expected dist/e2e2.wasm, 'e2e2/wasm')");
+  }
+}
+
+function compileSync(bytes: BufferSource): WebAssembly.Module {
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (err) {
+    throw unavailable(err);
+  }
+}
+
 /** The instance, compiled synchronously the first time it is needed. */
 export function core(): Core {
   if (instance === undefined) {
     const missing = noWebAssembly();
     if (missing) throw missing;
-    let module: WebAssembly.Module;
-    try {
-      module = new WebAssembly.Module(decodeBase64(WASM_BASE64));
-    } catch (err) {
-      throw unavailable(err);
-    }
-    instance = wrap(module);
+    const source = bundledWasm();
+    instance = wrap(isModule(source) ? (source as WebAssembly.Module) : compileSync(source as BufferSource));
   }
   return instance;
 }
 
 /**
- * Compile the WASM module asynchronously. Optional: every function also works without it.
+ * Instantiate e2e2 from a module the host compiled (or from its bytes) before the first call.
+ * Needed only where the bundled module cannot be used: a host that forbids compiling WASM at run
+ * time. Once an instance exists (from an earlier init or a first call), further calls do nothing.
+ * Throws InvalidArgumentError (ERR_INVALID_ARGUMENT) for anything but e2e2's module, and
+ * WasmUnavailableError (ERR_WASM_UNAVAILABLE) when the runtime refuses to compile the bytes.
+ * The module is trusted like any loaded code: pass the `e2e2/wasm` of this same e2e2 version
+ * (the export check catches a wrong file, not an older build of e2e2's own module).
+ */
+export function initSync(source: WasmModuleSource): void {
+  const missing = noWebAssembly();
+  if (missing) throw missing;
+  if (!isModule(source) && !isBytes(source)) {
+    throw new InvalidArgumentError('e2e2: initSync() takes a WebAssembly.Module or the bytes of dist/e2e2.wasm');
+  }
+  if (instance !== undefined) return;
+  let module: WebAssembly.Module;
+  if (isModule(source)) module = source as WebAssembly.Module;
+  else {
+    checkBytes(source as BufferSource);
+    module = compileSync(source as BufferSource);
+  }
+  instance = wrap(module);
+}
+
+async function compileAsync(bytes: BufferSource): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (err) {
+    throw unavailable(err);
+  }
+}
+
+/** A fetch Response, duck-typed: runtimes and test doubles have their own Response classes. */
+function isResponseLike(source: unknown): boolean {
+  return typeof source === 'object' && source !== null && typeof (source as { arrayBuffer?: unknown }).arrayBuffer === 'function' && 'ok' in source;
+}
+
+async function moduleFrom(source: WasmInitSource): Promise<WebAssembly.Module> {
+  const resolved = (await source) as unknown;
+  if (isModule(resolved)) return resolved as WebAssembly.Module;
+  let bytes: BufferSource;
+  if (isBytes(resolved)) bytes = resolved as BufferSource;
+  else if (isResponseLike(resolved)) {
+    const response = resolved as Pick<Response, 'ok' | 'status' | 'arrayBuffer'>;
+    if (!response.ok) throw new InvalidArgumentError(`e2e2: init() was given a failed response for dist/e2e2.wasm (HTTP ${response.status})`);
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } else {
+    throw new InvalidArgumentError('e2e2: init() takes a WebAssembly.Module, the bytes of dist/e2e2.wasm, or a Response for them');
+  }
+  checkBytes(bytes);
+  return compileAsync(bytes);
+}
+
+/**
+ * Compile and instantiate ahead of time, asynchronously. With no argument it uses the module this
+ * build ships (same as `ready()`); with a module, bytes or a `Response` it uses that instead.
+ * Optional where the bundled module works: every function also initialises on first use.
+ */
+export async function init(source?: WasmInitSource): Promise<void> {
+  if (source === undefined) return ready();
+  const missing = noWebAssembly();
+  if (missing) throw missing;
+  const module = await moduleFrom(source);
+  instance ??= wrap(module);
+}
+
+/**
+ * Compile the bundled WASM module asynchronously. Optional: every function also works without it.
  * Resolves once the module is ready; calling it again is free.
  */
 export function ready(): Promise<void> {
   if (instance !== undefined) return Promise.resolve();
   const missing = noWebAssembly();
   if (missing) return Promise.reject(missing);
-  compiling ??= WebAssembly.compile(decodeBase64(WASM_BASE64)).then(
+  const source = bundledWasm();
+  compiling ??= (isModule(source) ? Promise.resolve(source as WebAssembly.Module) : WebAssembly.compile(source as BufferSource)).then(
     (module) => {
       instance ??= wrap(module);
     },

@@ -41,6 +41,7 @@ export {
   type ServerResponse,
   type ResolveKey,
   type TraceEvent,
+  type PostQuantumMode,
 } from './handshake.js';
 export { Session, ClientSession, ServerSession, type SessionState, type SessionRole, type OpenResult } from './session.js';
 export {
