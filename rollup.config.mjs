@@ -15,9 +15,11 @@ const entries = {
   'channel-node': 'bindings/channel-node.ts',
   server: 'bindings/server.ts',
   http: 'bindings/http/index.ts',
+  // Node only; `redis` (node-redis) stays external and is imported lazily (bindings/fleet/redis.ts).
+  fleet: 'bindings/fleet/index.ts',
 };
 
-const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws'];
+const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws', 'redis', /^@redis\//];
 
 const ts = () =>
   typescript({
