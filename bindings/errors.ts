@@ -297,6 +297,7 @@ export class StoreUnavailableError extends E2E2Error {
 
 /** An HTTP request body is larger than the verifier reads (`maxBodyBytes`, e2e2/http): answered 413, never authenticated. */
 export class BodyTooLargeError extends E2E2Error {
+  override readonly name = 'BodyTooLargeError';
   static readonly code = 'ERR_BODY_TOO_LARGE';
   readonly code = 'ERR_BODY_TOO_LARGE';
   readonly fault = 'peer';
