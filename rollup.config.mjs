@@ -15,9 +15,12 @@ const entries = {
   'channel-node': 'bindings/channel-node.ts',
   server: 'bindings/server.ts',
   net: 'bindings/net.ts',
+  http: 'bindings/http/index.ts',
+  // Node only; `redis` (node-redis) stays external and is imported lazily (bindings/fleet/redis.ts).
+  fleet: 'bindings/fleet/index.ts',
 };
 
-const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws'];
+const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws', 'redis', /^@redis\//];
 
 const ts = () =>
   typescript({
@@ -60,7 +63,7 @@ const workerdWasm = () => ({
 const WASM_IMPORT = 'e2e2:wasm-module';
 
 /** Entries of the `workerd` export condition: everything that runs without Node's modules. */
-const workerdEntries = { index: entries.index, crypto: entries.crypto, noise: entries.noise, channel: entries.channel };
+const workerdEntries = { index: entries.index, crypto: entries.crypto, noise: entries.noise, channel: entries.channel, http: entries.http };
 
 export default [
   {
