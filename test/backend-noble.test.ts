@@ -18,6 +18,8 @@ import { nobleBackend } from '../bindings/noble.js';
 import { wasmMemorySnapshotForTestingOnly } from '../bindings/core/wasm.js';
 import { randomBytes, randomInt } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { assertBuilt, ROOT } from './helpers/cli.js';
 
 /** nobleBackend with every call counted, to show the suites below really ran on it. */
@@ -212,6 +214,23 @@ const index = server.verifyEapi({ authorization: header, method: 'GET', path: '/
 console.log(JSON.stringify({ first, backend: e2e2.backendName(), abc: hex(e2e2.sha256(abc)), opened, index }));`;
     expect(JSON.parse(node(['--input-type=module', '-e', script]))).toEqual({ first: 'ERR_WASM_UNAVAILABLE', backend: 'noble', abc: ABC, opened: '616263', index: 0 });
   }, 90_000);
+
+  it('the WASM entries carry no noble: only dist/esm|cjs/noble import @noble/*, only dist/browser/noble.js inlines it', () => {
+    assertBuilt();
+    const files = (dir: string) => readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /\.c?js$/.test(e.name)).map((e) => join(e.parentPath, e.name));
+    const importers: string[] = [];
+    const inliners: string[] = [];
+    for (const file of ['dist/esm', 'dist/cjs', 'dist/browser', 'dist/workerd'].flatMap(files)) {
+      const text = readFileSync(file, 'utf8');
+      const name = relative(ROOT, file);
+      // (dist/browser/noble.js is noble itself, whose doc comments show imports of @noble/*.)
+      if (name !== 'dist/browser/noble.js' && /(from |require\()['"]@noble\//.test(text)) importers.push(name);
+      // A string of @noble/curves' X25519 (its low-order rejection): present only where noble's code is inlined.
+      if (text.includes('invalid private or public key received')) inliners.push(name);
+    }
+    expect(importers.sort()).toEqual(['dist/cjs/noble.cjs', 'dist/esm/noble.js']);
+    expect(inliners).toEqual(['dist/browser/noble.js']);
+  });
 
   it('loads from CommonJS too: require("e2e2/noble") with require("e2e2/crypto")', () => {
     assertBuilt();
