@@ -15,11 +15,14 @@ const entries = {
   channel: 'bindings/channel-browser.ts',
   'channel-node': 'bindings/channel-node.ts',
   server: 'bindings/server.ts',
+  http: 'bindings/http/index.ts',
+  // Node only; `redis` (node-redis) stays external and is imported lazily (bindings/fleet/redis.ts).
+  fleet: 'bindings/fleet/index.ts',
   noble: 'bindings/noble.ts',
 };
 
 /** @noble/* are optional peer dependencies of `e2e2/noble`: imported, never bundled (except into dist/browser/noble.js). */
-const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws', /^@noble\//];
+const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws', 'redis', /^@redis\//, /^@noble\//];
 
 const ts = () =>
   typescript({
@@ -70,7 +73,7 @@ const nobleResolve = () => ({
 });
 
 /** Entries of the `workerd` export condition: everything that runs without Node's modules. */
-const workerdEntries = { index: entries.index, crypto: entries.crypto, noise: entries.noise, channel: entries.channel };
+const workerdEntries = { index: entries.index, crypto: entries.crypto, noise: entries.noise, channel: entries.channel, http: entries.http };
 
 export default [
   {

@@ -14,6 +14,8 @@ import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
 import { createClientHandshake, createServerHandshake, generateApiKey, type ClientSession, type ServerSession } from '../bindings/index.js';
 import * as noise from '../test/oracle/noise.js';
 import * as oracle from '../test/oracle/e2e2.js';
+import { hybridHandshake } from '../test/oracle/e2e2-hybrid.js';
+import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { BenchProtocol, type BenchSession, type Primitives } from './protocol/core.js';
 import { libsodiumPrimitives, sodium } from './protocol/libsodium.js';
 import { nodePrimitives } from './protocol/node.js';
@@ -41,6 +43,32 @@ async function e2e2Handshake(): Promise<Uint8Array> {
   clientSession.dispose();
   session.dispose();
   return reply.type === 'close' ? new Uint8Array(0) : reply.data;
+}
+
+async function e2e2HybridHandshake(): Promise<Uint8Array> {
+  const client = createClientHandshake({ apiKey: KEY, postQuantum: true });
+  const server = createServerHandshake({ resolveKey: (id) => (id === KEY.keyId ? KEY.secret : undefined) });
+  const { message2, session } = await server.respond(client.writeMessage1());
+  const clientSession = client.readMessage2(message2);
+  session.open(clientSession.seal(HELLO));
+  const reply = clientSession.open(session.seal(HELLO));
+  clientSession.dispose();
+  session.dispose();
+  return reply.type === 'close' ? new Uint8Array(0) : reply.data;
+}
+
+function nobleHybridHandshake(): Uint8Array {
+  const o = hybridHandshake({
+    context: new Uint8Array(0),
+    keyId: KEY.keyId,
+    secret: KEY.secret,
+    clientEphemeralPrivate: nobleX25519.utils.randomSecretKey(),
+    serverEphemeralPrivate: nobleX25519.utils.randomSecretKey(),
+    kemSeed: nobleRandomBytes(64),
+    kemMessage: nobleRandomBytes(32),
+  });
+  oracle.openRecord(o.server.receive, oracle.sealRecord(o.client.send, 'data', HELLO));
+  return oracle.openRecord(o.client.receive, oracle.sealRecord(o.server.send, 'data', HELLO)).body;
 }
 
 function nobleHandshake(): Uint8Array {
@@ -142,6 +170,23 @@ export async function protocolCases(): Promise<Case[]> {
       ],
     },
   ];
+
+  // E2-E2 v2-hybrid (SPEC.md §13): the same work plus ML-KEM-768 keygen, encapsulate, decapsulate.
+  // Contenders: e2e2's hybrid, the same hybrid on noble + @noble/post-quantum (the oracle), and
+  // e2e2's classical v1 handshake for the cost of going post-quantum. Targets (issue 12): e2e2
+  // hybrid ≥ 3× the noble hybrid, and ≥ 0.6× e2e2 classical.
+  if (!equal(await e2e2HybridHandshake(), HELLO) || !equal(nobleHybridHandshake(), HELLO)) throw new Error('hybrid handshake did not deliver the first records');
+  cases.push({
+    group: 'handshake v2-hybrid (X25519 + ML-KEM-768): both sides + first record each way',
+    size: '',
+    bytes: 0,
+    batch: 1,
+    contenders: [
+      { name: 'e2e2', fn: e2e2HybridHandshake },
+      { name: '@noble + @noble/post-quantum (oracle)', fn: nobleHybridHandshake, baseline: true },
+      { name: 'e2e2 classical v1 handshake', fn: e2e2Handshake },
+    ],
+  });
 
   for (const size of [64, 1024, 65536]) {
     const parts = chunks(size);

@@ -263,7 +263,7 @@ describe('useBackend()', () => {
   it('refuses anything but \'wasm\' or a complete backend with ERR_INVALID_ARGUMENT, and keeps the current one', () => {
     useBackend(nobleBackend);
     for (const bad of ['noble', 'WASM', null, undefined, {}, { ...nobleBackend, aeadOpen: undefined }, { ...nobleBackend, name: 1 }]) {
-      expect(() => useBackend(bad as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: "useBackend() takes 'wasm' or nobleBackend from 'e2e2/noble'" }));
+      expect(() => useBackend(bad as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: "useBackend() takes 'wasm' or the nobleBackend exported by 'e2e2/noble'" }));
     }
     expect(backendName()).toBe('noble');
   });

@@ -184,6 +184,26 @@ describe('e2e2 serve + connect', () => {
     }
   });
 
+  it('serve --pq require refuses a v1 client (ERR_PQ_REQUIRED) and echoes for connect --pq; --pq takes only accept|require|refuse', async () => {
+    const key = createKey('pq');
+    expect(runCli(['serve', '--port', '0', '--store', store, '--pq', 'maybe']).stderr).toMatch(/^e2e2: --pq must be accept, require or refuse/);
+    const server = await startCli(['serve', '--port', '0', '--store', store, '--pq', 'require'], /listening on (ws:\/\/\S+)/);
+    try {
+      const url = server.match[1]!;
+      const env = { E2E2_API_KEY: key.token };
+      const pq = runCli(['connect', url, '--pq'], { env, input: 'post-quantum\n' });
+      expect(pq.stderr).toBe('');
+      expect(pq.status).toBe(0);
+      expect(pq.stdout).toBe('post-quantum\n');
+      const v1 = runCli(['connect', url], { env, input: 'classical\n' });
+      expect(v1.status).toBe(1);
+      expect(v1.stdout).toBe('');
+      expect(v1.stderr).toContain('the server requires the post-quantum handshake');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('stdin goes through the channel and the echo comes back on stdout; a revoked key is refused', async () => {
     const key = createKey('connect');
     const server = await startCli(['serve', '--port', '0', '--store', store], /listening on (ws:\/\/\S+)/);
@@ -256,6 +276,9 @@ describe('npm start (e2e2 demo)', () => {
       expect(out.match(new RegExp(stage.replace(/[()]/g, '\\$&'), 'g'))?.length).toBe(2); // client and server
     }
     expect(out).toContain('K1, K2, K3 fingerprints equal on both sides');
+    expect(out).toContain('post-quantum: connect({ postQuantum: true }) ran Noise_NNhfs+psk2_25519+MLKEM768_ChaChaPoly_SHA256');
+    expect(out).toMatch(/message 1 1260 bytes \(\+ ML-KEM-768 public key\), message 2 1152 bytes/);
+    expect(out).toContain('the channel above is v1 (Noise_NNpsk2_25519_ChaChaPoly_SHA256, 60 + 48 bytes)');
     expect(out).toMatch(/-> 200, verified by the server/);
     expect(out).toMatch(/body changed\s+-> 401 ERR_AUTHENTICATION_FAILED/);
     expect(out).toMatch(/replayed\s+-> 401 ERR_EAPI_REPLAYED/);

@@ -3,7 +3,7 @@
  * carry between the two 32-bit words of the CipherState counter, the disposed transport, a
  * handshake disposed mid-way, the deferred PSK and CipherState.clone/assign.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createHandshake } from '../bindings/noise/index.js';
 import { CipherState } from '../bindings/noise/cipher-state.js';
 import { HandshakeState, type HandshakePattern, type Token } from '../bindings/noise/handshake-state.js';
@@ -434,5 +434,191 @@ describe('raw Noise transport: limits and messages (Noise §3)', () => {
     c1.destroy();
     c2.destroy();
     expect(k1.every((x) => x === 0) && k2.every((x) => x === 0)).toBe(true);
+  });
+});
+
+describe('HandshakeState: a MixKey whose cipher key the next token replaces computes only ck', () => {
+  function countMixKeys(run: () => void): { full: number; chainingKeyOnly: number } {
+    const full = vi.spyOn(SymmetricState.prototype, 'mixKey');
+    const chainingKeyOnly = vi.spyOn(SymmetricState.prototype, 'mixKeyChainingKeyOnly');
+    try {
+      run();
+      return { full: full.mock.calls.length, chainingKeyOnly: chainingKeyOnly.mock.calls.length };
+    } finally {
+      full.mockRestore();
+      chainingKeyOnly.mockRestore();
+    }
+  }
+
+  it('NNpsk2: message 1’s e keys its payload (full MixKey); message 2’s e (before ee) and ee (before psk) compute only ck', () => {
+    const initiator = new HandshakeState({ role: 'initiator', psk });
+    const responder = new HandshakeState({ role: 'responder', psk });
+    expect(countMixKeys(() => responder.readMessage(initiator.writeMessage(plaintext)))).toStrictEqual({ full: 2, chainingKeyOnly: 0 });
+    expect(countMixKeys(() => initiator.readMessage(responder.writeMessage(plaintext)))).toStrictEqual({ full: 0, chainingKeyOnly: 4 });
+    expect(hexOf(initiator.getHandshakeHash())).toBe(hexOf(responder.getHandshakeHash()));
+  });
+
+  it('e directly before psk computes only ck, and ee before the payload keys it: the result is still the same on both sides', () => {
+    const pattern: HandshakePattern = { name: 'NNpskX', messages: [['e'], ['e', 'psk', 'ee']] };
+    const initiator = new HandshakeState({ role: 'initiator', psk, pattern });
+    const responder = new HandshakeState({ role: 'responder', psk, pattern });
+    responder.readMessage(initiator.writeMessage());
+    let payload: Uint8Array | undefined;
+    expect(countMixKeys(() => (payload = initiator.readMessage(responder.writeMessage(plaintext))))).toStrictEqual({ full: 2, chainingKeyOnly: 2 });
+    expect(hexOf(payload!)).toBe(hexOf(plaintext));
+  });
+});
+
+describe('HandshakeState: patterns beyond NNpsk2 exercise each token rule', () => {
+  const NN: HandshakePattern = { name: 'NN', messages: [['e'], ['e', 'ee']] };
+
+  it('payload limits follow each message’s overhead: NN 32 then 48 bytes, a psk-only message 16 (Noise §3)', () => {
+    const i = new HandshakeState({ role: 'initiator', pattern: NN });
+    const r = new HandshakeState({ role: 'responder', pattern: NN });
+    expectCode(() => i.writeMessage(new Uint8Array(65_504)), 'ERR_PAYLOAD_TOO_LARGE', 'payload must be at most 65503 bytes (message limit 65535, Noise §3)');
+    const m1 = i.writeMessage(new Uint8Array(65_503));
+    expect(m1.length).toBe(65_535);
+    r.readMessage(m1);
+    expectCode(() => r.writeMessage(new Uint8Array(65_488)), 'ERR_PAYLOAD_TOO_LARGE', 'payload must be at most 65487 bytes (message limit 65535, Noise §3)');
+    expect(i.readMessage(r.writeMessage(new Uint8Array(65_487))).length).toBe(65_487);
+
+    const pskOnly: HandshakePattern = { name: 'Npsk', messages: [['psk']] };
+    const a = new HandshakeState({ role: 'initiator', pattern: pskOnly, psk });
+    const b = new HandshakeState({ role: 'responder', pattern: pskOnly, psk });
+    expectCode(() => a.writeMessage(new Uint8Array(65_520)), 'ERR_PAYLOAD_TOO_LARGE', 'payload must be at most 65519 bytes (message limit 65535, Noise §3)');
+    const only = a.writeMessage(plaintext); // completes the handshake of a side that never had an ephemeral
+    expect(only.length).toBe(plaintext.length + 16);
+    expect(a.isComplete).toBe(true);
+    expect(hexOf(b.readMessage(only))).toBe(hexOf(plaintext));
+    expect(hexOf(a.getHandshakeHash())).toBe(hexOf(b.getHandshakeHash()));
+  });
+
+  it('a psk token before the e fails typed (no ephemeral generated yet) and the message works once the PSK is set', () => {
+    const pattern: HandshakePattern = { name: 'NNpsk0', messages: [['psk', 'e'], ['e', 'ee']] };
+    const i = new HandshakeState({ role: 'initiator', pattern });
+    const r = new HandshakeState({ role: 'responder', pattern, psk });
+    expectCode(() => i.writeMessage(), 'ERR_INVALID_STATE', 'psk is not set: call setPsk() before the psk token');
+    i.setPsk(psk);
+    r.readMessage(i.writeMessage(plaintext));
+    i.readMessage(r.writeMessage());
+    expect(hexOf(i.getHandshakeHash())).toBe(hexOf(r.getHandshakeHash()));
+  });
+
+  it('a message without an e keeps the ephemeral of an earlier message', () => {
+    const pattern: HandshakePattern = { name: 'NN2', messages: [['e'], ['e', 'ee'], [], ['ee']] };
+    const i = new HandshakeState({ role: 'initiator', pattern });
+    const r = new HandshakeState({ role: 'responder', pattern });
+    r.readMessage(i.writeMessage());
+    i.readMessage(r.writeMessage());
+    r.readMessage(i.writeMessage(plaintext)); // message 3: no token, the payload only
+    expect(i.liveSecretsForTestingOnly().length).toBe(3); // ck, k and the ephemeral still held
+    i.readMessage(r.writeMessage(plaintext)); // message 4: ee again needs both ephemerals
+    expect(hexOf(i.getHandshakeHash())).toBe(hexOf(r.getHandshakeHash()));
+  });
+
+  it('a failed write does not wipe the fixed ephemeral: the retry sends the oracle’s message 2', () => {
+    const er = bytesFromSeed(42, 32);
+    const ei = bytesFromSeed(43, 32);
+    const initiator = new HandshakeState({ role: 'initiator', psk, fixedEphemeralPrivateKeyForTestingOnly: ei });
+    const responder = new HandshakeState({ role: 'responder', fixedEphemeralPrivateKeyForTestingOnly: er });
+    const m1 = initiator.writeMessage();
+    responder.readMessage(m1);
+    expectCode(() => responder.writeMessage(), 'ERR_INVALID_STATE');
+    responder.setPsk(psk);
+    const m2 = responder.writeMessage();
+    const o = oracle.initialize(false, new Uint8Array(0), psk, er);
+    oracle.readMessage1(o, m1);
+    expect(hexOf(m2)).toBe(hexOf(oracle.writeMessage2(o, new Uint8Array(0))));
+  });
+
+  it('argument labels: prologue, payload and message that are not bytes', () => {
+    expectCode(() => new HandshakeState({ role: 'initiator', psk, prologue: 'p' as never }), 'ERR_INVALID_ARGUMENT', 'prologue must be a Uint8Array');
+    const i = new HandshakeState({ role: 'initiator', psk });
+    const r = new HandshakeState({ role: 'responder', psk });
+    expectCode(() => i.writeMessage('x' as never), 'ERR_INVALID_ARGUMENT', 'payload must be a Uint8Array');
+    expectCode(() => r.readMessage('x' as never), 'ERR_INVALID_ARGUMENT', 'message must be a Uint8Array');
+  });
+});
+
+describe('HandshakeState: the working copy of each step is wiped, on success and on failure', () => {
+  function clonesDuring(run: () => void): SymmetricState[] {
+    const clones: SymmetricState[] = [];
+    const original = SymmetricState.prototype.clone;
+    const spy = vi.spyOn(SymmetricState.prototype, 'clone').mockImplementation(function (this: SymmetricState) {
+      const copy = original.call(this);
+      clones.push(copy);
+      return copy;
+    });
+    try {
+      run();
+    } finally {
+      spy.mockRestore();
+    }
+    return clones;
+  }
+  const wiped = (clones: SymmetricState[]) => clones.length > 0 && clones.every((c) => c.liveSecretsForTestingOnly().every((a) => a.every((b) => b === 0)));
+
+  it('a successful write and read', () => {
+    const i = new HandshakeState({ role: 'initiator', psk });
+    const r = new HandshakeState({ role: 'responder', psk });
+    let m1: Uint8Array = new Uint8Array(0);
+    expect(wiped(clonesDuring(() => (m1 = i.writeMessage())))).toBe(true);
+    expect(wiped(clonesDuring(() => r.readMessage(m1)))).toBe(true);
+  });
+
+  it('a failed write (no PSK) and a failed read (bad tag)', () => {
+    const i = new HandshakeState({ role: 'initiator', psk });
+    const r = new HandshakeState({ role: 'responder' });
+    const m1 = i.writeMessage();
+    r.readMessage(m1);
+    expect(wiped(clonesDuring(() => expectCode(() => r.writeMessage(), 'ERR_INVALID_STATE')))).toBe(true);
+    const forged = m1.slice();
+    forged[40]! ^= 1;
+    const r2 = new HandshakeState({ role: 'responder', psk });
+    expect(wiped(clonesDuring(() => expectCode(() => r2.readMessage(forged), 'ERR_AUTHENTICATION_FAILED')))).toBe(true);
+    expect(r2.readMessage(m1).length).toBe(0);
+  });
+});
+
+describe('createHandshake (e2e2/noise): options and the transport’s wipes', () => {
+  it('options that are not an object: one typed message, also for a string', () => {
+    expectCode(() => createHandshake('initiator' as never), 'ERR_INVALID_ARGUMENT', 'options must be an object');
+    expectCode(() => createHandshake(undefined as never), 'ERR_INVALID_ARGUMENT', 'options must be an object');
+  });
+
+  it('transport arguments that are not bytes are named in the message', () => {
+    const initiator = createHandshake({ role: 'initiator', psk });
+    const responder = createHandshake({ role: 'responder', psk });
+    responder.readMessage(initiator.writeMessage());
+    initiator.readMessage(responder.writeMessage());
+    const t = initiator.split();
+    expectCode(() => t.encrypt([1] as never), 'ERR_INVALID_ARGUMENT', 'plaintext must be a Uint8Array');
+    expectCode(() => t.decrypt([1] as never), 'ERR_INVALID_ARGUMENT', 'ciphertext must be a Uint8Array');
+  });
+
+  it('transport dispose() zeroes the sending and the receiving key', () => {
+    const keys: Uint8Array[] = [];
+    const original = SymmetricState.prototype.split;
+    const spy = vi.spyOn(SymmetricState.prototype, 'split').mockImplementation(function (this: SymmetricState) {
+      const pair = original.call(this);
+      for (const c of pair) keys.push(c.liveKeyForTestingOnly()!);
+      return pair;
+    });
+    try {
+      const initiator = createHandshake({ role: 'initiator', psk });
+      const responder = createHandshake({ role: 'responder', psk });
+      responder.readMessage(initiator.writeMessage());
+      initiator.readMessage(responder.writeMessage());
+      const a = initiator.split();
+      const b = responder.split();
+      expect(hexOf(b.decrypt(a.encrypt(plaintext)))).toBe(hexOf(plaintext));
+      expect(keys.length).toBe(4);
+      expect(keys.every((k) => k.some((x) => x !== 0))).toBe(true);
+      a.dispose();
+      expect(keys.slice(0, 2).every((k) => k.every((x) => x === 0))).toBe(true);
+      expect(keys.slice(2).every((k) => k.some((x) => x !== 0))).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -48,7 +48,7 @@ describe('package types', () => {
     expect(run.error).toBeUndefined();
     const report = JSON.parse(readFileSync(out, 'utf8')) as { analysis: { entrypoints: Record<string, unknown> }; problems?: unknown };
     const problems = (report as unknown as { analysis: { problems: AttwProblem[] } }).analysis.problems;
-    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './browser', './browser/noble', './channel', './crypto', './noble', './noise', './package.json', './server']);
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './browser', './browser/noble', './channel', './crypto', './fleet', './http', './noble', './noise', './package.json', './server']);
     expect(problems).toEqual([
       { kind: 'CJSResolvesToESM', entrypoint: './browser', resolutionKind: 'node16-cjs' },
       { kind: 'CJSResolvesToESM', entrypoint: './browser/noble', resolutionKind: 'node16-cjs' },

@@ -18,6 +18,8 @@ const expectedExports: Record<string, string> = {
   'e2e2/noise': 'createHandshake',
   'e2e2/channel': 'connect',
   'e2e2/server': 'createServer',
+  'e2e2/http': 'verifyEapiRequest',
+  'e2e2/fleet': 'RedisSessionRegistry',
 };
 
 function runNode(args: string[]): string {
@@ -27,7 +29,7 @@ function runNode(args: string[]): string {
 describe('package exports', () => {
   // ./noble and ./browser/noble (the pure-JS backend) are loaded by test/backend-noble.test.ts and test/browser-csp.test.ts.
   it('lists exactly the subpaths tested here (plus ./browser, ./noble, ./browser/noble, ./wasm and ./package.json)', () => {
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './browser/noble', './channel', './crypto', './noble', './noise', './package.json', './server', './wasm']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './browser/noble', './channel', './crypto', './fleet', './http', './noble', './noise', './package.json', './server', './wasm']);
   });
 
   it('./wasm is dist/e2e2.wasm, the very module the other bundles embed as base64', () => {
@@ -38,8 +40,8 @@ describe('package exports', () => {
     expect(file.equals(embedded)).toBe(true);
   });
 
-  it("the 'workerd' condition of ., ./crypto, ./noise and ./channel: dist/workerd/, importing dist/e2e2.wasm and embedding no bytes", () => {
-    const conditions = { '.': 'index', './crypto': 'crypto', './noise': 'noise', './channel': 'channel' };
+  it("the 'workerd' condition of ., ./crypto, ./noise, ./channel and ./http: dist/workerd/, importing dist/e2e2.wasm and embedding no bytes", () => {
+    const conditions = { '.': 'index', './crypto': 'crypto', './noise': 'noise', './channel': 'channel', './http': 'http' };
     for (const [subpath, name] of Object.entries(conditions)) {
       // First in its object, so it wins over import/node/browser where workerd and wrangler look.
       expect(Object.keys(pkg.exports[subpath])[0], subpath).toBe('workerd');
@@ -63,6 +65,24 @@ describe('package exports', () => {
       expect(cjs).toBe('function');
     });
   }
+
+  it('e2e2/fleet loads the redis package only when a store is opened from a URL; no other entry mentions it', () => {
+    // CommonJS: require.cache shows what was loaded.
+    const loaded = (body: string) =>
+      runNode(['-e', `const m = require('e2e2/fleet'); ${body}; console.log(Object.keys(require.cache).some((k) => k.includes('/node_modules/redis/')))`]);
+    expect(loaded('')).toBe('false');
+    expect(runNode(['-e', "require('e2e2'); require('e2e2/server'); console.log(Object.keys(require.cache).some((k) => k.includes('/node_modules/redis/')))"])).toBe('false');
+    // ESM: the only reference is the dynamic import in bindings/fleet/redis.ts.
+    const esm = readFileSync(new URL('../dist/esm/fleet.js', import.meta.url), 'utf8');
+    expect(esm).not.toMatch(/from\s+['"]redis['"]/);
+    expect(esm).toMatch(/import\('redis'\)/);
+    for (const dir of ['dist/esm', 'dist/cjs']) {
+      for (const file of readdirSync(new URL(`../${dir}/`, import.meta.url), { recursive: true }) as string[]) {
+        if (!/\.c?js$/.test(file) || file.startsWith('fleet.')) continue;
+        expect(readFileSync(new URL(`../${dir}/${file}`, import.meta.url), 'utf8'), `${dir}/${file}`).not.toMatch(/['"]redis['"]/);
+      }
+    }
+  });
 
   it('computes the same bytes through ESM and CommonJS (SHA-256 "abc", FIPS 180-2 B.1)', () => {
     const script = (load: string) => `${load}; console.log(Buffer.from(m.sha256(new TextEncoder().encode('abc'))).toString('hex'))`;
@@ -104,6 +124,25 @@ describe('package exports', () => {
     expect(text).not.toMatch(/\bfrom\s+['"](node:|ws['"]|fs['"]|net['"])/);
     expect(text).not.toMatch(/\brequire\(/);
     expect(text).toMatch(/WASM_BASE64/);
+  });
+});
+
+describe('e2e2/http', () => {
+  it('imports nothing but its own chunks (no node: module, no package), so it loads in Deno, Bun and Workers', () => {
+    const seen = new Set<string>();
+    const specifiers: string[] = [];
+    const visit = (file: URL): void => {
+      if (seen.has(file.href)) return;
+      seen.add(file.href);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+        specifiers.push(m[1]!);
+        if (m[1]!.startsWith('.')) visit(new URL(m[1]!, file));
+      }
+    };
+    visit(new URL('../dist/esm/http.js', import.meta.url));
+    expect(seen.size).toBeGreaterThan(1);
+    expect(specifiers.filter((s) => !s.startsWith('./'))).toEqual([]);
   });
 });
 

@@ -10,7 +10,8 @@
  * - the bundle that embeds the bytes is refused there with ERR_WASM_UNAVAILABLE, and
  *   initSync(the module imported from e2e2/wasm) fixes it;
  * - the worker really cannot compile WASM (so the passing run is not a lax runtime);
- * - the README's Workers example, extracted from README.md, relays a request body over a channel.
+ * - the README's Workers example, extracted from README.md, relays a request body over a channel;
+ * - e2e2/http (test/conformance/http-check.mjs): eapiHandler verifies and refuses Requests there.
  * Skipped with a printed reason only where the workerd binary is absent or cannot run here; under CI=true that fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { assertBuilt, ROOT } from './helpers/cli.js';
 import { consumerDir, expectConformance, runtimeAvailable, startEchoServer, type ConformanceResult, type EchoServer } from './helpers/runtimes.js';
+import { expectHttpCheck } from './helpers/http-check.js';
 
 const WORKERD = join(ROOT, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
 
@@ -89,6 +91,7 @@ describe.skipIf(!available)('workerd (Cloudflare Workers runtime)', () => {
     echo = await startEchoServer();
     dir = consumerDir('workerd');
     copyFileSync(join(ROOT, 'test/conformance/worker.mjs'), join(dir, 'worker.mjs'));
+    copyFileSync(join(ROOT, 'test/conformance/http-check.mjs'), join(dir, 'http-check.mjs'));
     writeFileSync(join(dir, 'readme-worker.mjs'), readmeWorkerExample());
     // As wrangler does: every .wasm import becomes a module of the worker, here one named e2e2.wasm.
     await build({
@@ -146,6 +149,12 @@ describe.skipIf(!available)('workerd (Cloudflare Workers runtime)', () => {
     const { runtime, results } = (await response.json()) as { runtime: string; results: ConformanceResult[] };
     expect(runtime).toMatch(/^workerd \(Cloudflare-Workers\)$/);
     expectConformance(results, { connect: true });
+  }, 60_000);
+
+  it("e2e2/http through its 'workerd' condition: eapiHandler answers Requests (signed 200, replay, 401 with the challenge, preflight, 413)", async () => {
+    const report = (await (await fetch(`${base}/http`)).json()) as { runtime: string; results: ConformanceResult[] };
+    expect(report.runtime).toMatch(/^workerd/);
+    expectHttpCheck(report.results);
   }, 60_000);
 
   it("the README's Workers example, as written: the request body relayed over an e2e2 channel and echoed back", async () => {

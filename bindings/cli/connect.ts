@@ -18,6 +18,7 @@ Options:
   --listen-host HOST     interface for --listen (default 127.0.0.1)
   --key-file PATH        file holding the API key token
   --context TEXT         application context (must match the server's; default empty)
+  --pq                   post-quantum handshake (E2-E2 v2-hybrid, X25519 + ML-KEM-768); fails rather than falls back
   -v, --verbose          handshake and close details on stderr
   -h, --help             this help
 `;
@@ -31,6 +32,7 @@ export async function connectCommand(
     'listen-host': { type: 'string' },
     'key-file': { type: 'string' },
     context: { type: 'string' },
+    pq: { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
   });
   if (values.help) {
@@ -41,7 +43,7 @@ export async function connectCommand(
   const url = positionals[0]!;
   if (!/^wss?:\/\//i.test(url)) throw usage('URL must start with ws:// or wss://');
   const apiKey = readApiKey(values['key-file']);
-  const options = { apiKey, ...(values.context === undefined ? {} : { context: values.context }) };
+  const options = { apiKey, ...(values.context === undefined ? {} : { context: values.context }), ...(values.pq ? { postQuantum: true } : {}) };
 
   if (values.listen !== undefined) {
     const port = parsePort(values.listen, '--listen');

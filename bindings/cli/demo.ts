@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { fingerprint } from '../e2e2/derive.js';
+import { MESSAGE1_BYTES, MESSAGE2_BYTES, NOISE_PROTOCOL_NAME, NOISE_PROTOCOL_NAME_HYBRID } from '../e2e2/constants.js';
 import { parseApiKey } from '../e2e2/api-key.js';
 import type { TraceEvent } from '../e2e2/handshake.js';
 import { apiKeyToken, openKeyStore } from '../channel/keys.js';
@@ -123,6 +124,15 @@ export async function demoCommand(args: string[], out: (line: string) => void): 
     }
     warm.sort((a, b) => a - b);
     detail(`(the first handshake in a process includes compiling the WASM module; 20 more took ${formatMs(warm[10]!)} median, ${formatMs(warm[0]!)} fastest)`);
+    // The opt-in post-quantum handshake with the same key (SPEC.md §13): which one ran, and its sizes.
+    const pqBytes: number[] = [];
+    const tpq = performance.now();
+    const pq = await connect(server.url, { apiKey: token, postQuantum: true, trace: (e) => void ('bytes' in e && pqBytes.push(e.bytes)) });
+    const pqMs = performance.now() - tpq;
+    if (!pq.postQuantum) throw new CliError('the post-quantum handshake did not run');
+    detail(`post-quantum: connect({ postQuantum: true }) ran ${NOISE_PROTOCOL_NAME_HYBRID} (E2-E2 v2-hybrid: tokens e, e1 / e, ee, ekem1, psk):`);
+    detail(`  message 1 ${pqBytes[0]} bytes (+ ML-KEM-768 public key), message 2 ${pqBytes[1]} bytes (+ ML-KEM ciphertext), ${formatMs(pqMs)}; the channel above is v1 (${NOISE_PROTOCOL_NAME}, ${MESSAGE1_BYTES} + ${MESSAGE2_BYTES} bytes)`);
+    await pq.close();
     detail(`server authenticated the client: key id ${serverChannel.keyId}, session ${serverChannel.sessionId} (client: ${channel.sessionId})`);
 
     // 4. Encrypted echo.

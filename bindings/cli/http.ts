@@ -3,7 +3,11 @@
  *
  *   POST /api/echo   an EAPI-signed request (Authorization: E2E2-EAPI ...), scope "demo:echo";
  *                    the server finds the channel by the session id in the header and verifies
- *                    the signature, expiry, clock skew, scope and replay (SPEC.md §8.4)
+ *                    the signature, expiry, clock skew, scope and replay (SPEC.md §8.4). Signed
+ *                    with the RFC 9421 profile instead (Signature-Input, SPEC.md §8.6), it is
+ *                    verified through the server's session registry (server.verifyEapiHttp), so
+ *                    with `--redis` or `--workers` any server or worker answers it (503 while the
+ *                    shared state cannot answer)
  *   GET  /           the browser demo page (only with --demo), plus its script and the bundle
  *
  * The handler faces the internet: it answers every request or destroys its connection, nothing a
@@ -117,6 +121,7 @@ async function eapiEcho(server: E2E2Server, request: IncomingMessage, response: 
   const body = await readBody(request);
   if (body === 'aborted') return void response.destroy();
   if (body === 'too large') return json(response, 413, { error: 'ERR_PAYLOAD_TOO_LARGE' }, true);
+  if (request.headers['signature-input'] !== undefined) return eapiHttpEcho(server, request, response, url, body);
   let verified: ReturnType<E2E2Server['verifyRequest']>;
   try {
     verified = server.verifyRequest({
@@ -133,6 +138,22 @@ async function eapiEcho(server: E2E2Server, request: IncomingMessage, response: 
   }
   const { channel, eapi } = verified;
   json(response, 200, { verified: true, keyId: channel.keyId, sessionId: eapi.sessionId, scope: eapi.scope, index: eapi.index, expiresAt: eapi.expiresAt, body: new TextDecoder().decode(body) });
+}
+
+/** /api/echo signed with the RFC 9421 profile: verified against the registry (any session of the fleet). */
+async function eapiHttpEcho(server: E2E2Server, request: IncomingMessage, response: ServerResponse, url: URL, body: Uint8Array): Promise<void> {
+  let verified: Awaited<ReturnType<E2E2Server['verifyEapiHttp']>>;
+  try {
+    verified = await server.verifyEapiHttp(
+      { method: 'POST', url: `http://${request.headers.host ?? 'localhost'}${url.pathname}${url.search}`, headers: request.headers, ...(body.length > 0 ? { body } : {}) },
+      { requiredScope: DEMO_SCOPE },
+    );
+  } catch (error) {
+    if (!(error instanceof E2E2Error)) throw error;
+    const status = error.code === 'ERR_STORE_UNAVAILABLE' ? 503 : error.code === 'ERR_EAPI_SCOPE' ? 403 : 401;
+    return json(response, status, { verified: false, error: error.code });
+  }
+  json(response, 200, { verified: true, sessionId: verified.sessionId, scope: verified.scope, index: verified.index, expiresAt: verified.expiresAt, body: new TextDecoder().decode(body) });
 }
 
 /**

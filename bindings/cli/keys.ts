@@ -1,7 +1,8 @@
 /** `e2e2 keys create|list|revoke`: the API key store. A secret is printed once, at creation. */
 import { fingerprint } from '../e2e2/derive.js';
 import { parseApiKey } from '../e2e2/api-key.js';
-import { apiKeyToken, openKeyStore } from '../channel/keys.js';
+import { apiKeyToken } from '../channel/keys.js';
+import { openKeyStore } from '../fleet/keys.js';
 import { parse, storeOption, storePath, usage } from './util.js';
 
 export const KEYS_HELP = `Usage: e2e2 keys <create|list|revoke> [options]
@@ -11,12 +12,14 @@ export const KEYS_HELP = `Usage: e2e2 keys <create|list|revoke> [options]
   e2e2 keys revoke KEY_ID                    revoke a key: new handshakes with it fail at once
 
 Options:
-  --store PATH   key store file (default: $E2E2_KEY_STORE or ./e2e2-keys.json, mode 0600)
+  --store PATH   key store file (default: $E2E2_KEY_STORE or ./e2e2-keys.json, mode 0600),
+                 or a Redis URL (redis://HOST:PORT, rediss:// for TLS): the fleet's key store;
+                 a revocation there closes the key's live channels on every server at once
   --json         machine-readable output
   -h, --help     this help
 `;
 
-export function keysCommand(args: string[], out: (line: string) => void): void {
+export async function keysCommand(args: string[], out: (line: string) => void): Promise<void> {
   const { values, positionals } = parse(args, { ...storeOption, label: { type: 'string' }, json: { type: 'boolean' } });
   const [sub, ...rest] = positionals;
   if (values.help || sub === undefined) {
@@ -25,10 +28,25 @@ export function keysCommand(args: string[], out: (line: string) => void): void {
     return;
   }
   const store = openKeyStore(storePath(values.store));
+  try {
+    await run(store, sub, rest, values, out);
+  } finally {
+    await store.close();
+  }
+}
+
+async function run(
+  store: ReturnType<typeof openKeyStore>,
+  sub: string,
+  rest: string[],
+  values: { label?: string | undefined; json?: boolean | undefined },
+  out: (line: string) => void,
+): Promise<void> {
+  const where = 'path' in store ? store.path : store.location;
   switch (sub) {
     case 'create': {
       if (rest.length > 0) throw usage('keys create takes no positional arguments');
-      const key = store.create(values.label ?? '');
+      const key = await store.create(values.label ?? '');
       const token = apiKeyToken(key);
       const { secret } = parseApiKey(token);
       const print = fingerprint(secret);
@@ -48,13 +66,13 @@ export function keysCommand(args: string[], out: (line: string) => void): void {
     }
     case 'list': {
       if (rest.length > 0) throw usage('keys list takes no positional arguments');
-      const keys = store.list();
+      const keys = await store.list();
       if (values.json) {
         out(JSON.stringify(keys));
         return;
       }
       if (keys.length === 0) {
-        out(`no keys in ${store.path}`);
+        out(`no keys in ${where}`);
         return;
       }
       out(`${'KEY ID'.padEnd(24)}  ${'CREATED'.padEnd(24)}  ${'STATUS'.padEnd(7)}  LABEL`);
@@ -63,7 +81,7 @@ export function keysCommand(args: string[], out: (line: string) => void): void {
     }
     case 'revoke': {
       if (rest.length !== 1) throw usage('keys revoke takes exactly one KEY_ID');
-      const info = store.revoke(rest[0]!);
+      const info = await store.revoke(rest[0]!);
       if (values.json) out(JSON.stringify(info));
       else out(`revoked ${info.id} at ${info.revoked}`);
       return;

@@ -56,7 +56,7 @@ async function run(argv: string[]): Promise<number> {
       out(packageVersion());
       return 0;
     case 'keys':
-      keysCommand(args, out);
+      await keysCommand(args, out);
       return 0;
     case 'demo':
       return (await demoCommand(args, out)) ?? 0;

@@ -2,8 +2,13 @@
 import { BlockList, isIP, type AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { generateApiKey } from '../e2e2/api-key.js';
-import { openKeyStore, keyStoreResolver } from '../channel/keys.js';
 import { createServer, type E2E2Server, type ServerOptions } from '../channel/server.js';
+import { openKeyStore, anyKeyStoreResolver } from '../fleet/keys.js';
+import { RedisKeyStore, redactedUrl } from '../fleet/keystore.js';
+import { RedisSessionRegistry } from '../fleet/session-registry.js';
+import { RedisReplayStore } from '../fleet/replay-store.js';
+import { IpcReplayStore, IpcSessionRegistry } from '../fleet/ipc.js';
+import { isServeWorker, reportWorkerReady, startWorkers, WORKER_ENV, type Primary } from './workers.js';
 import { forwardTo } from '../channel/tunnel.js';
 import type { Channel } from '../channel/channel.js';
 import { httpRoutes } from './http.js';
@@ -44,8 +49,16 @@ Options:
                            in-memory demo key (valid while this process runs) that can only echo;
                            loopback --host only, not with --forward; the page and its key answer
                            only requests for this very origin (Host and Origin checked)
-  --store PATH             key store file (default: $E2E2_KEY_STORE or ./e2e2-keys.json)
+  --store PATH             key store file (default: $E2E2_KEY_STORE or ./e2e2-keys.json), or a
+                           redis:// URL (the fleet's key store: e2e2 keys --store redis://...)
+  --redis URL              fleet state on Redis (redis://HOST:PORT, rediss:// for TLS): the EAPI
+                           session registry, the replay store and, unless --store says otherwise,
+                           the key store; revocations close the key's channels on every server
+  --workers N              run N worker processes (node:cluster) on the one port; they share the
+                           EAPI state on Redis with --redis, else through the primary (one machine)
   --context TEXT           application context (clients must use the same: connect --context; default empty)
+  --pq MODE                post-quantum handshake (E2-E2 v2-hybrid, X25519 + ML-KEM-768): accept
+                           (default: either handshake), require (v1 clients are refused, 4010), refuse
   -h, --help               this help
 
 Limits (README "Limits"; defaults in brackets; MS = milliseconds, 0 = off where noted):
@@ -94,7 +107,8 @@ function ownAuthorities(address: AddressInfo): string[] {
   return names.flatMap((name) => (address.port === 80 ? [`${name}:80`, name] : [`${name}:${address.port}`]));
 }
 
-export async function serveCommand(args: string[], out: (line: string) => void, log: (line: string) => void): Promise<E2E2Server | undefined> {
+
+export async function serveCommand(args: string[], out: (line: string) => void, log: (line: string) => void): Promise<E2E2Server | Primary | undefined> {
   const { values } = parse(
     args,
     {
@@ -104,6 +118,9 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
       forward: { type: 'string' },
       demo: { type: 'boolean' },
       context: { type: 'string' },
+      pq: { type: 'string' },
+      redis: { type: 'string' },
+      workers: { type: 'string' },
       ...Object.fromEntries(LIMIT_FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
     },
     false,
@@ -118,8 +135,43 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   // The demo key is public to every page the local browser opens: keep it off the network and out of tunnels.
   if (values.demo && !isLoopback(host)) throw usage('--demo hands its API key to local browser pages: --host must be a loopback address (127.0.0.0/8, ::1 or localhost)');
   if (values.demo && forward) throw usage('--demo cannot be combined with --forward: the demo key must only reach the echo handler');
-  const store = openKeyStore(storePath(values.store));
-  const fromStore = keyStoreResolver(store);
+  const pq = values.pq;
+  if (pq !== undefined && pq !== 'accept' && pq !== 'require' && pq !== 'refuse') throw usage('--pq must be accept, require or refuse');
+  const workers = values.workers === undefined ? undefined : parseInteger(values.workers, '--workers', 1, 256);
+  if (workers !== undefined && values.demo) throw usage('--demo cannot be combined with --workers: the demo key lives in one process');
+  const redisUrl = values.redis;
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/i.test(redisUrl)) throw usage('--redis must be a redis:// or rediss:// URL');
+  for (const f of LIMIT_FLAGS) {
+    const value = (values as Record<string, string | boolean | undefined>)[f.flag];
+    if (typeof value === 'string') parseInteger(value, `--${f.flag}`, f.min, f.max);
+  }
+  if (workers !== undefined && !isServeWorker()) {
+    // The primary: every check above ran here once; the workers run this same command.
+    return startWorkers(workers, { sharedThroughPrimary: redisUrl === undefined, out, log });
+  }
+  const worker = isServeWorker() ? process.env[WORKER_ENV] : undefined;
+  if (worker !== undefined) {
+    const print = log;
+    log = (line) => print(`worker ${worker}: ${line}`);
+  }
+  // --redis: keys on the same Redis unless --store names another store.
+  const store = values.store === undefined && redisUrl !== undefined ? new RedisKeyStore(redisUrl) : openKeyStore(storePath(values.store));
+  const fromStore = anyKeyStoreResolver(store);
+  const where = store instanceof RedisKeyStore ? store.location : store.path;
+  const sessions = redisUrl !== undefined ? new RedisSessionRegistry(redisUrl, { onError: (error) => log(`Redis: ${errorLine(error)}`) }) : worker !== undefined ? new IpcSessionRegistry(process) : undefined;
+  const replay = redisUrl !== undefined ? new RedisReplayStore(redisUrl) : worker !== undefined ? new IpcReplayStore(process) : undefined;
+  const closeStores = async () => {
+    await Promise.all([sessions?.close(), replay?.close(), store instanceof RedisKeyStore ? store.close() : undefined]);
+  };
+  if (redisUrl !== undefined || store instanceof RedisKeyStore) {
+    // A misconfigured URL fails here, once, rather than every handshake and request later.
+    try {
+      await Promise.all([store instanceof RedisKeyStore ? store.ready() : undefined, sessions instanceof RedisSessionRegistry ? sessions.ready() : undefined]);
+    } catch (error) {
+      await closeStores();
+      throw new CliError(`cannot reach Redis at ${redactedUrl(redisUrl ?? where)}: ${errorLine(error)}`);
+    }
+  }
   // --demo: one extra key that lives only in this process and is handed to the demo page.
   const demoKey = values.demo ? generateApiKey() : undefined;
   let server: E2E2Server | undefined;
@@ -128,6 +180,7 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
     host,
     port,
     ...(values.context === undefined ? {} : { context: values.context }),
+    ...(pq === undefined ? {} : { postQuantum: pq }),
     // The server only reads what a resolver returns (the handshake copies it), so the demo secret is handed out as is.
     keys: (keyId) => (demoKey && keyId === demoKey.keyId ? demoKey.secret : fromStore(keyId)),
     httpHandler: httpRoutes(
@@ -140,6 +193,8 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
       (error) => log(`HTTP request failed: ${errorLine(error)}`),
     ),
     onHandshakeError: (error, info) => log(`handshake failed from ${info.remoteAddress ?? '?'}: ${errorLine(error)}`),
+    ...(sessions ? { eapiSessions: sessions } : {}),
+    ...(replay ? { eapiReplay: replay } : {}),
   };
   for (const f of LIMIT_FLAGS) {
     const value = (values as Record<string, string | boolean | undefined>)[f.flag];
@@ -153,23 +208,41 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
       log(`channel closed key ${channel.keyId} session ${short(channel.sessionId)}: ${info.code}${stopping ? ' server shutting down' : info.error ? ` ${errorLine(info.error)}` : ''}; ${channel.bytesReceived} bytes in, ${channel.bytesSent} out`),
     );
   };
-  server = await createServer({ ...options, allowHalfOpen: forward !== undefined, onChannel: channelHandler(forward ? forwardTo(forward) : echo, demoKey?.keyId) });
+  try {
+    server = await createServer({ ...options, allowHalfOpen: forward !== undefined, onChannel: channelHandler(forward ? forwardTo(forward) : echo, demoKey?.keyId) });
+  } catch (error) {
+    await closeStores();
+    throw error;
+  }
   // "localhost" may resolve to anything (/etc/hosts): check what was bound before anyone can connect.
   if (demoKey && !isLoopback((server.httpServer.address() as AddressInfo).address)) {
     await server.close();
     throw new CliError(`--demo: --host ${host} is not a loopback address on this machine`, 2);
   }
   const closeServer = server.close.bind(server);
-  server.close = () => {
+  let stopRevocations: (() => Promise<void>) | undefined;
+  server.close = async () => {
     stopping = true;
-    return closeServer();
+    await stopRevocations?.();
+    await closeServer();
+    await closeStores();
   };
+  if (store instanceof RedisKeyStore) {
+    // A key revoked anywhere (e2e2 keys revoke --store redis://...) closes its channels here at once.
+    const target = server;
+    stopRevocations = await store.onRevoked((keyId) => {
+      const closed = target.revokeKey(keyId);
+      if (closed > 0) log(`key ${keyId} revoked: closed ${closed} channel${closed === 1 ? '' : 's'}`);
+    });
+  }
   server.on('channel', onChannel);
   server.on('error', (error, info) => log(`error${info.channel ? ` in channel ${short(info.channel.sessionId)}` : ''}: ${errorLine(error)}${error.cause instanceof Error ? ` (${errorLine(error.cause)})` : ''}`));
   // A server nobody can connect to should say so (on stderr, where the log goes), not start silently.
-  if (!existsSync(store.path)) log(`warning: no key store at ${store.path}: no client can connect until you run "e2e2 keys create --store ${store.path}"${demoKey ? ' (the demo key still works)' : ''}`);
-  else if (!store.list().some((key) => !key.revoked)) log(`warning: the key store ${store.path} has no valid keys: no client can connect until you run "e2e2 keys create"${demoKey ? ' (the demo key still works)' : ''}`);
-  out(`e2e2 serve: listening on ${server.url} (${forward ? `forwarding to ${forward.host}:${forward.port}` : 'echo'}; keys from ${store.path})`);
+  if (!(store instanceof RedisKeyStore) && !existsSync(store.path)) log(`warning: no key store at ${store.path}: no client can connect until you run "e2e2 keys create --store ${store.path}"${demoKey ? ' (the demo key still works)' : ''}`);
+  else if (!(await store.list()).some((key) => !key.revoked)) log(`warning: the key store ${where} has no valid keys: no client can connect until you run "e2e2 keys create --store ${where}"${demoKey ? ' (the demo key still works)' : ''}`);
+  const line = `e2e2 serve: listening on ${server.url} (${forward ? `forwarding to ${forward.host}:${forward.port}` : 'echo'}; keys from ${where}${redisUrl !== undefined ? `; EAPI state on ${redactedUrl(redisUrl)}` : ''})`;
+  if (worker !== undefined) reportWorkerReady(server.url, line);
+  else out(line);
   if (demoKey) out(`demo page: http://${host.includes(':') ? `[${host}]` : host}:${server.port}/  (demo key ${demoKey.keyId})`);
   return server;
 }

@@ -101,7 +101,7 @@ export function useBackend(backend: 'wasm' | CryptoBackend): void {
     return;
   }
   if (typeof backend !== 'object' || backend === null || typeof backend.name !== 'string' || BACKEND_METHODS.some((m) => typeof backend[m] !== 'function')) {
-    throw new InvalidArgumentError("useBackend() takes 'wasm' or nobleBackend from 'e2e2/noble'");
+    throw new InvalidArgumentError("useBackend() takes 'wasm' or the nobleBackend exported by 'e2e2/noble'");
   }
   selected = backend;
 }

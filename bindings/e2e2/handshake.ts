@@ -191,9 +191,10 @@ export class ClientHandshake {
       pattern: this.#postQuantum ? NNHFS_PSK2 : NNPSK2,
       psk: this.#secret,
       prologue: this.#prologue,
-      ...(this.#fixedEphemeral !== undefined ? { fixedEphemeralPrivateKeyForTestingOnly: this.#fixedEphemeral } : {}),
-      ...(this.#fixedKemSeed !== undefined ? { fixedKemSeedForTestingOnly: this.#fixedKemSeed } : {}),
-      ...(this.#trace !== undefined ? { onKeyStage: keyStageTrace(this.#trace)! } : {}),
+      // Each may be undefined: HandshakeState then uses a fresh ephemeral/KEM key and no observer.
+      fixedEphemeralPrivateKeyForTestingOnly: this.#fixedEphemeral,
+      fixedKemSeedForTestingOnly: this.#fixedKemSeed,
+      onKeyStage: keyStageTrace(this.#trace),
     });
     const message1 = handshake.writeMessage(this.#keyIdBytes); // e, [e1,] ENCRYPT(keyId)
     this.#handshake = handshake;
@@ -301,9 +302,10 @@ export class ServerHandshake {
       role: 'responder',
       pattern: postQuantum ? NNHFS_PSK2 : NNPSK2,
       prologue: postQuantum ? this.#prologueHybrid : this.#prologue,
-      ...(this.#fixedEphemeral !== undefined ? { fixedEphemeralPrivateKeyForTestingOnly: this.#fixedEphemeral } : {}),
-      ...(postQuantum && this.#fixedKemMessage !== undefined ? { fixedKemMessageForTestingOnly: this.#fixedKemMessage } : {}),
-      ...(this.#trace !== undefined ? { onKeyStage: keyStageTrace(this.#trace)! } : {}),
+      // Each may be undefined (see writeMessage1); a v1 pattern never reads the KEM randomness.
+      fixedEphemeralPrivateKeyForTestingOnly: this.#fixedEphemeral,
+      fixedKemMessageForTestingOnly: this.#fixedKemMessage,
+      onKeyStage: keyStageTrace(this.#trace),
     });
     let psk: Uint8Array | undefined;
     try {

@@ -336,7 +336,9 @@ export class ServerSession extends Session {
       ...options,
       clockSkewMs: this.#clockSkewMs,
       replay: this.#replay,
-      lookupSession: (id) => (id === sessionId && !core.disposed ? { eapiRoot: core.eapiRoot, keyId: core.keyId } : undefined),
+      // Called synchronously by verifyEapiHttpRequest, before its first await: right after the
+      // disposed check above, so the session cannot have been disposed in between.
+      lookupSession: (id) => (id === sessionId ? { eapiRoot: core.eapiRoot, keyId: core.keyId } : undefined),
     });
   }
 

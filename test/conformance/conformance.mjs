@@ -31,6 +31,16 @@ function expectCode(fn, code) {
   throw new Error(`expected ${code}, nothing was thrown`);
 }
 
+async function expectCodeAsync(fn, code) {
+  try {
+    await fn();
+  } catch (err) {
+    if (err?.code === code) return;
+    throw new Error(`expected ${code}, got ${err?.code ?? err}`);
+  }
+  throw new Error(`expected ${code}, nothing was thrown`);
+}
+
 /** RFC 8439 §2.8.2: the AEAD construction's example. */
 const RFC8439_PLAINTEXT =
   "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";
@@ -112,6 +122,22 @@ function protocolChecks(e2e2) {
       const closed = server.open(client.close());
       if (closed.type !== 'close') throw new Error(`close: ${closed.type}`);
     },
+    'post-quantum handshake (E2-E2 v2-hybrid, X25519 + ML-KEM-768) and a record each way': async () => {
+      const key = e2e2.generateApiKey();
+      const c = e2e2.createClientHandshake({ apiKey: key.token, postQuantum: true });
+      const s = e2e2.createServerHandshake({ resolveKey: (keyId) => (keyId === key.keyId ? key.secret : undefined), postQuantum: 'require' });
+      const message1 = c.writeMessage1();
+      const { message2, session: server } = await s.respond(message1);
+      const client = c.readMessage2(message2);
+      if (`${message1.length},${message2.length}` !== '1260,1152') throw new Error(`hybrid message sizes ${message1.length},${message2.length}`);
+      if (!client.postQuantum || !server.postQuantum) throw new Error('sessions are not marked postQuantum');
+      const up = server.open(client.seal(utf8('pq up')));
+      if (new TextDecoder().decode(up.data) !== 'pq up') throw new Error('hybrid client->server');
+      const down = client.open(server.seal(utf8('pq down')));
+      if (new TextDecoder().decode(down.data) !== 'pq down') throw new Error('hybrid server->client');
+      const v1 = e2e2.createClientHandshake({ apiKey: key.token }).writeMessage1();
+      await expectCodeAsync(() => e2e2.createServerHandshake({ resolveKey: () => key.secret, postQuantum: 'require' }).respond(v1), 'ERR_PQ_REQUIRED');
+    },
     'wrong API key is ERR_AUTHENTICATION_FAILED': async () => {
       const key = e2e2.generateApiKey();
       const impostor = e2e2.formatApiKey({ keyId: key.keyId, secret: new Uint8Array(32).fill(7) });
@@ -147,6 +173,20 @@ function connectCheck(connect, url, apiKey) {
       channel.send('ping from the runtime');
       const text = await echoed;
       if (text !== 'ping from the runtime') throw new Error(`echo: ${text}`);
+      const info = await channel.close();
+      if (info.code !== 1000) throw new Error(`close code ${info.code} (${info.reason})`);
+    },
+    'connect({ postQuantum: true }): a hybrid channel echoes, clean close': async () => {
+      const channel = await connect(url, { apiKey, handshakeTimeoutMs: 30_000, postQuantum: true });
+      if (channel.postQuantum !== true) throw new Error('the channel is not post-quantum');
+      const echoed = new Promise((resolve) => {
+        const off = channel.on('message', (m) => {
+          off();
+          resolve(new TextDecoder().decode(m));
+        });
+      });
+      channel.send('post-quantum ping');
+      if ((await echoed) !== 'post-quantum ping') throw new Error('hybrid echo');
       const info = await channel.close();
       if (info.code !== 1000) throw new Error(`close code ${info.code} (${info.reason})`);
     },

@@ -6,6 +6,7 @@
  * - GET /embedded: the bundle that embeds the bytes (e2e2/browser) inside workerd: its first call
  *   is refused (ERR_WASM_UNAVAILABLE), then initSync(the imported module) makes it work.
  * - GET /compile: whether this worker may compile WASM itself (workerd refuses).
+ * - GET /http: http-check.mjs on `e2e2/http` (eapiHandler on Requests: 200, replay, 401, preflight, 413).
  * - POST /readme?url=&apiKey=: the README's example Worker, with those as its env.
  */
 import * as e2e2 from 'e2e2';
@@ -13,6 +14,8 @@ import { connect } from 'e2e2/channel';
 import * as embedded from 'e2e2/browser';
 import wasmModule from 'e2e2/wasm';
 import { runConformance } from './conformance.mjs';
+import * as http from 'e2e2/http';
+import { runHttpCheck } from './http-check.mjs';
 // The README's Workers example, extracted from README.md by the test (so the documentation cannot rot).
 import readmeWorker from './readme-worker.mjs';
 
@@ -30,6 +33,9 @@ export default {
         apiKey: url.searchParams.get('apiKey') ?? undefined,
       });
       return Response.json({ runtime: `workerd (${navigator.userAgent})`, results });
+    }
+    if (url.pathname === '/http') {
+      return Response.json({ runtime: `workerd (${navigator.userAgent})`, results: await runHttpCheck({ e2e2, http }) });
     }
     if (url.pathname === '/embedded') {
       const abc = new TextEncoder().encode('abc');
