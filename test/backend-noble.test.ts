@@ -232,6 +232,16 @@ console.log(JSON.stringify({ first, backend: e2e2.backendName(), abc: hex(e2e2.s
     expect(inliners).toEqual(['dist/browser/noble.js']);
   });
 
+  it("the README's example (### Pure-JS backend), as written, selects noble", () => {
+    assertBuilt();
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Pure-JS backend'));
+    const block = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(block, 'a js block under ### Pure-JS backend').toContain('useBackend(nobleBackend)');
+    const script = `${block}\nconsole.log(backendName(), Buffer.from((await import('e2e2')).sha256(new Uint8Array(0))).toString('hex'));`;
+    expect(node(['--input-type=module', '-e', script])).toBe('noble e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  }, 60_000);
+
   it('loads from CommonJS too: require("e2e2/noble") with require("e2e2/crypto")', () => {
     assertBuilt();
     const script = `const c = require('e2e2/crypto'); c.useBackend(require('e2e2/noble').nobleBackend);
