@@ -5,6 +5,7 @@ import { dts } from 'rollup-plugin-dts';
 import { builtinModules } from 'node:module';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Public entry points: package subpath -> source. Keep in sync with package.json "exports". */
 const entries = {
@@ -18,9 +19,11 @@ const entries = {
   http: 'bindings/http/index.ts',
   // Node only; `redis` (node-redis) stays external and is imported lazily (bindings/fleet/redis.ts).
   fleet: 'bindings/fleet/index.ts',
+  noble: 'bindings/noble.ts',
 };
 
-const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws', 'redis', /^@redis\//];
+/** @noble/* are optional peer dependencies of `e2e2/noble`: imported, never bundled (except into dist/browser/noble.js). */
+const external = [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'ws', 'redis', /^@redis\//, /^@noble\//];
 
 const ts = () =>
   typescript({
@@ -62,6 +65,14 @@ const workerdWasm = () => ({
 });
 const WASM_IMPORT = 'e2e2:wasm-module';
 
+/** Resolves `@noble/*` subpaths (ESM-only packages) the way Node does, to inline them into dist/browser/noble.js. */
+const nobleResolve = () => ({
+  name: 'e2e2-noble-resolve',
+  resolveId(source) {
+    return source.startsWith('@noble/') ? fileURLToPath(import.meta.resolve(source)) : null;
+  },
+});
+
 /** Entries of the `workerd` export condition: everything that runs without Node's modules. */
 const workerdEntries = { index: entries.index, crypto: entries.crypto, noise: entries.noise, channel: entries.channel, http: entries.http };
 
@@ -93,6 +104,15 @@ export default [
     plugins: [ts()],
     onwarn: browserOnwarn,
     output: { file: 'dist/browser/e2e2.js', format: 'esm', inlineDynamicImports: true },
+  },
+  // dist/browser/noble.js: `e2e2/browser/noble`, the pure-JS backend with @noble/* inlined, for pages
+  // that cannot run WASM (CSP without 'wasm-unsafe-eval'): `useBackend(nobleBackend)`. Separate, so
+  // dist/browser/e2e2.js carries none of noble.
+  {
+    input: 'bindings/noble.ts',
+    plugins: [nobleResolve(), ts()],
+    onwarn: browserOnwarn,
+    output: { file: 'dist/browser/noble.js', format: 'esm', inlineDynamicImports: true },
   },
   // dist/workerd/: the `workerd` export condition (Cloudflare Workers): same API, WASM imported from dist/e2e2.wasm.
   {

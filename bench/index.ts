@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<SuiteFactory>> = {
   protocol: async () => (await import('./protocol.js')).protocolCases,
   channel: async () => (await import('./channel.js')).channelCases,
   eapi: async () => (await import('./eapi.js')).eapiCases,
+  backend: async () => (await import('./backend.js')).backendCases,
 };
 
 const filters = process.argv.slice(2);

@@ -3,6 +3,7 @@
  * Switching from noble is a change of import; the results are byte-identical.
  */
 export { ready, init, initSync, type WasmModuleSource, type WasmInitSource } from './core/wasm.js';
+export { useBackend, backendName, type CryptoBackend, type BackendHash, type BackendXof, type KeccakName } from './core/backend.js';
 export { sha256, Sha256, type Sha256Function } from './core/sha256.js';
 export { hmac, Hmac, type HmacFunction } from './core/hmac.js';
 export { hkdf, extract, expand } from './core/hkdf.js';

@@ -1,8 +1,8 @@
 /**
  * The published types: arethetypeswrong (@arethetypeswrong/cli, pinned) on the packed tarball
  * finds no problem in any export path under node10, node16 (CJS and ESM) and bundler, except the
- * one that is true by design: `e2e2/browser` is an ESM-only file, so from CommonJS it is reachable
- * only by `import()`. And no .d.ts in dist re-exports a minified one-letter chunk alias.
+ * one that is true by design: `e2e2/browser` (and `e2e2/browser/noble`) is an ESM-only file, so from
+ * CommonJS it is reachable only by `import()`. And no .d.ts in dist re-exports a minified one-letter chunk alias.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -48,8 +48,11 @@ describe('package types', () => {
     expect(run.error).toBeUndefined();
     const report = JSON.parse(readFileSync(out, 'utf8')) as { analysis: { entrypoints: Record<string, unknown> }; problems?: unknown };
     const problems = (report as unknown as { analysis: { problems: AttwProblem[] } }).analysis.problems;
-    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './browser', './channel', './crypto', './fleet', './http', './net', './noise', './package.json', './server']);
-    expect(problems).toEqual([{ kind: 'CJSResolvesToESM', entrypoint: './browser', resolutionKind: 'node16-cjs' }]);
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(['.', './browser', './browser/noble', './channel', './crypto', './fleet', './http', './net', './noble', './noise', './package.json', './server']);
+    expect(problems).toEqual([
+      { kind: 'CJSResolvesToESM', entrypoint: './browser', resolutionKind: 'node16-cjs' },
+      { kind: 'CJSResolvesToESM', entrypoint: './browser/noble', resolutionKind: 'node16-cjs' },
+    ]);
   }, 150_000);
 
   it('declarations exist for ./browser and no .d.ts exports a one-letter chunk alias', () => {

@@ -19,6 +19,7 @@ import {
   InvalidStateError,
 } from '../errors.js';
 import { assertBytes, assertLength } from './bytes.js';
+import { jsBackend } from './backend.js';
 import { core } from './wasm.js';
 
 const TAG = POLY1305_TAG_BYTES;
@@ -151,6 +152,15 @@ function loadInputs(c: AeadCore, key: Uint8Array, nonce: Uint8Array, data: Uint8
 function sealChecked(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, output?: Uint8Array): Uint8Array {
   const n = plaintext.length;
   if (n > AEAD_MAX_PLAINTEXT_BYTES) throw new PayloadTooLargeError(`plaintext must be at most 2^38 - 64 bytes (RFC 8439 §2.8)`);
+  const js = jsBackend();
+  if (js) {
+    const out = output === undefined ? undefined : outputBuffer(output, n + TAG);
+    const sealed = js.aeadSeal(key, nonce, plaintext, aad);
+    if (out === undefined) return sealed;
+    out.set(sealed);
+    sealed.fill(0);
+    return out;
+  }
   const c = bound ?? aeadCore();
   const out = output === undefined ? undefined : outputBuffer(output, n + TAG);
   const { heap, io } = c;
@@ -177,12 +187,22 @@ function sealChecked(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, 
 
 /** Open (RFC 8439 §2.8): authenticate, then decrypt. Arguments must already be validated. */
 function openChecked(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array, output?: Uint8Array): Uint8Array {
-  const c = bound ?? aeadCore();
+  const js = jsBackend();
+  const c = js ? undefined : (bound ?? aeadCore());
   if (sealed.length < TAG) throw new AuthenticationError(AUTH_FAILED, { cause: 'ciphertext shorter than the tag' });
   const n = sealed.length - TAG;
   // No authentic message is longer: the sender's block counter would have wrapped (RFC 8439 §2.8).
   if (n > AEAD_MAX_PLAINTEXT_BYTES) throw new MessageTooLargeError(`ciphertext must be at most 2^38 - 64 + 16 bytes (RFC 8439 §2.8)`);
   const out = output === undefined ? undefined : outputBuffer(output, n);
+  if (c === undefined) {
+    // The JS backend authenticates first too; nothing reaches `output` unless the tag verifies.
+    const plaintext = js!.aeadOpen(key, nonce, sealed, aad);
+    if (plaintext === undefined) throw new AuthenticationError(AUTH_FAILED, { cause: 'tag mismatch' });
+    if (out === undefined) return plaintext;
+    out.set(plaintext);
+    plaintext.fill(0);
+    return out;
+  }
   const { heap, io } = c;
   if (loadInputs(c, key, nonce, sealed, n, aad)) {
     // On failure WASM has computed no plaintext and wiped IO itself.

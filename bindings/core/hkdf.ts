@@ -5,6 +5,7 @@
  */
 import { HKDF_MAX_OUTPUT_BYTES, IO_BUFFER_BYTES, SHA256_BLOCK_BYTES, SHA256_DIGEST_BYTES } from '../../assembly/constants.js';
 import { InvalidKeyLengthError, InvalidOutputLengthError } from '../errors.js';
+import { jsBackend } from './backend.js';
 import { assertBytes } from './bytes.js';
 import { Hmac, assertSha256, hmac, loadHmacKey } from './hmac.js';
 import { sha256, type Sha256Function } from './sha256.js';
@@ -56,6 +57,8 @@ export function expand(hash: Sha256Function, prk: Uint8Array, info?: Uint8Array,
   if (prk.length < SHA256_DIGEST_BYTES) throw new InvalidKeyLengthError(`prk must be at least ${SHA256_DIGEST_BYTES} bytes (RFC 5869 §2.3), got ${prk.length}`);
   const infoBytes = optionalBytes(info, 'info');
   assertOutputLength(length);
+  const js = jsBackend();
+  if (js) return js.hkdfExpandSha256(prk, infoBytes, length);
   if (infoBytes.length > IO_BUFFER_BYTES) return expandStreaming(prk, infoBytes, length);
   const { heap, fn, addr } = core();
   const io = addr.IO!;
@@ -72,6 +75,8 @@ export function hkdf(hash: Sha256Function, ikm: Uint8Array, salt: Uint8Array | u
   const saltBytes = optionalBytes(salt, 'salt');
   const infoBytes = optionalBytes(info, 'info');
   assertOutputLength(length);
+  const js = jsBackend();
+  if (js) return js.hkdfSha256(ikm, saltBytes, infoBytes, length);
   if (saltBytes.length > SHA256_BLOCK_BYTES || ikm.length + infoBytes.length > IO_BUFFER_BYTES) {
     const prk = extract(sha256, ikm, saltBytes);
     try {

@@ -4,6 +4,7 @@
  */
 import { IO_BUFFER_BYTES, SHA256_BLOCK_BYTES, SHA256_CONTEXT_BYTES, SHA256_DIGEST_BYTES } from '../../assembly/constants.js';
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
+import { jsBackend, type BackendHash } from './backend.js';
 import { assertBytes } from './bytes.js';
 import { sha256, type Sha256Function } from './sha256.js';
 import { core, streamThroughIo, takeBytes } from './wasm.js';
@@ -31,6 +32,8 @@ function hmacOneShot(hash: Sha256Function, key: Uint8Array, message: Uint8Array)
   assertSha256(hash);
   assertBytes(key, 'key');
   assertBytes(message, 'message');
+  const js = jsBackend();
+  if (js) return js.hmacSha256(key, message);
   const { heap, fn, addr } = core();
   const keyLen = loadHmacKey(key);
   if (message.length <= IO_BUFFER_BYTES) {
@@ -45,20 +48,34 @@ function hmacOneShot(hash: Sha256Function, key: Uint8Array, message: Uint8Array)
   return takeBytes(addr.HMAC_OUT!, SHA256_DIGEST_BYTES);
 }
 
-/** Incremental HMAC-SHA256. Its keyed state stays in this object between calls and is wiped by digest()/destroy(). */
+/**
+ * Incremental HMAC-SHA256. Its keyed state stays in this object between calls and is wiped by
+ * digest()/destroy(); with a pure-JS backend selected (`useBackend`), it is that backend's state.
+ */
 export class Hmac {
   readonly blockLen = SHA256_BLOCK_BYTES;
   readonly outputLen = SHA256_DIGEST_BYTES;
-  #context: Uint8Array;
+  #context: Uint8Array = new Uint8Array(0);
+  #js: BackendHash | undefined;
   #finished = false;
 
-  constructor(hash: Sha256Function, key: Uint8Array, context?: Uint8Array) {
+  /** `context` and `backendState` are for `clone()`; call `hmac.create(sha256, key)` instead. */
+  constructor(hash: Sha256Function, key: Uint8Array, context?: Uint8Array, backendState?: BackendHash) {
+    if (backendState) {
+      this.#js = backendState;
+      return;
+    }
     if (context) {
       this.#context = context;
       return;
     }
     assertSha256(hash);
     assertBytes(key, 'key');
+    const js = jsBackend();
+    if (js) {
+      this.#js = js.hmacSha256Create(key);
+      return;
+    }
     const { fn, addr } = core();
     fn.hmacInit!(loadHmacKey(key));
     this.#context = takeBytes(addr.HMAC_CTX!, HMAC_CONTEXT_BYTES);
@@ -68,6 +85,10 @@ export class Hmac {
   update(data: Uint8Array): this {
     this.#assertActive();
     assertBytes(data, 'data');
+    if (this.#js) {
+      this.#js.update(data);
+      return this;
+    }
     const { heap, fn, addr } = core();
     heap.set(this.#context, addr.HMAC_CTX!);
     streamThroughIo(data, fn.hmacUpdate!);
@@ -78,6 +99,11 @@ export class Hmac {
   /** The 32-byte MAC; the instance is finished (and its state wiped) afterwards. */
   digest(): Uint8Array {
     this.#assertActive();
+    if (this.#js) {
+      const out = this.#js.digest();
+      this.destroy();
+      return out;
+    }
     const { heap, fn, addr } = core();
     heap.set(this.#context, addr.HMAC_CTX!);
     fn.hmacFinal!();
@@ -88,12 +114,14 @@ export class Hmac {
   /** An independent copy of the current state. */
   clone(): Hmac {
     this.#assertActive();
+    if (this.#js) return new Hmac(sha256, new Uint8Array(0), undefined, this.#js.clone());
     return new Hmac(sha256, new Uint8Array(0), this.#context.slice());
   }
 
   /** Wipe the keyed state; the instance can no longer be used. */
   destroy(): void {
     this.#context.fill(0);
+    this.#js?.destroy();
     this.#finished = true;
   }
 

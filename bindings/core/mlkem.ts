@@ -17,11 +17,22 @@ import {
 import {
   InvalidArgumentError, InvalidCiphertextLengthError, InvalidKeyLengthError, InvalidPublicKeyError, InvalidSecretKeyError,
 } from '../errors.js';
+import { jsBackend } from './backend.js';
 import { assertLength } from './bytes.js';
 import { core, takeBytes } from './wasm.js';
 
 /** KeyGen_internal(d, z) (Algorithm 16) from `seed` = d || z, or from 64 fresh random bytes (Algorithm 19). */
 function keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } {
+  const js = jsBackend();
+  if (js) {
+    if (seed !== undefined) assertLength(seed, MLKEM_SEED_BYTES, 'seed', InvalidKeyLengthError);
+    const d = seed ?? crypto.getRandomValues(new Uint8Array(MLKEM_SEED_BYTES));
+    try {
+      return js.mlkemKeygen(d);
+    } finally {
+      if (d !== seed) d.fill(0);
+    }
+  }
   const { heap, fn, addr } = core();
   if (seed === undefined) {
     const fresh = crypto.getRandomValues(new Uint8Array(MLKEM_SEED_BYTES));
@@ -45,6 +56,18 @@ function keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Arr
 function encapsulate(publicKey: Uint8Array, msg?: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
   assertLength(publicKey, MLKEM768_PUBLIC_KEY_BYTES, 'publicKey', InvalidKeyLengthError);
   if (msg !== undefined) assertLength(msg, MLKEM_MSG_BYTES, 'msg', InvalidArgumentError);
+  const js = jsBackend();
+  if (js) {
+    const m = msg ?? crypto.getRandomValues(new Uint8Array(MLKEM_MSG_BYTES));
+    let result: { cipherText: Uint8Array; sharedSecret: Uint8Array } | undefined;
+    try {
+      result = js.mlkemEncapsulate(publicKey, m);
+    } finally {
+      if (m !== msg) m.fill(0);
+    }
+    if (result === undefined) throw new InvalidPublicKeyError('ml_kem768 public key fails the modulus check (FIPS 203 §7.2)');
+    return result;
+  }
   const { heap, fn, addr } = core();
   heap.set(publicKey, addr.MLKEM_EK!);
   if (msg === undefined) {
@@ -69,6 +92,12 @@ function encapsulate(publicKey: Uint8Array, msg?: Uint8Array): { cipherText: Uin
 function decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array {
   assertLength(cipherText, MLKEM768_CIPHERTEXT_BYTES, 'cipherText', InvalidCiphertextLengthError);
   assertLength(secretKey, MLKEM768_SECRET_KEY_BYTES, 'secretKey', InvalidKeyLengthError);
+  const js = jsBackend();
+  if (js) {
+    const shared = js.mlkemDecapsulate(cipherText, secretKey);
+    if (shared === undefined) throw new InvalidSecretKeyError('ml_kem768 secret key fails the hash check (FIPS 203 §7.3)');
+    return shared;
+  }
   const { heap, fn, addr } = core();
   heap.set(cipherText, addr.MLKEM_CT!);
   heap.set(secretKey, addr.MLKEM_DK!);

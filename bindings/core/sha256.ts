@@ -4,11 +4,14 @@
  */
 import { IO_BUFFER_BYTES, SHA256_BLOCK_BYTES, SHA256_CONTEXT_BYTES, SHA256_DIGEST_BYTES } from '../../assembly/constants.js';
 import { InvalidStateError } from '../errors.js';
+import { jsBackend, type BackendHash } from './backend.js';
 import { assertBytes } from './bytes.js';
 import { core, streamThroughIo, takeBytes } from './wasm.js';
 
 function digestOneShot(msg: Uint8Array): Uint8Array {
   assertBytes(msg, 'message');
+  const js = jsBackend();
+  if (js) return js.sha256(msg);
   const { heap, fn, addr } = core();
   if (msg.length <= IO_BUFFER_BYTES) {
     const io = addr.IO!;
@@ -22,14 +25,21 @@ function digestOneShot(msg: Uint8Array): Uint8Array {
   return takeBytes(addr.SHA256_OUT!, SHA256_DIGEST_BYTES);
 }
 
-/** Incremental SHA-256. The context lives in this object and visits WASM memory only during a call. */
+/**
+ * Incremental SHA-256. The context lives in this object and visits WASM memory only during a call;
+ * with a pure-JS backend selected (`useBackend`), it is that backend's state instead.
+ */
 export class Sha256 {
   readonly blockLen = SHA256_BLOCK_BYTES;
   readonly outputLen = SHA256_DIGEST_BYTES;
-  #context: Uint8Array;
+  #context: Uint8Array = new Uint8Array(0);
+  readonly #js: BackendHash | undefined;
   #finished = false;
 
-  constructor(context?: Uint8Array) {
+  /** `context` and `backendState` are for `clone()`; call `sha256.create()` instead. */
+  constructor(context?: Uint8Array, backendState?: BackendHash) {
+    this.#js = backendState ?? (context ? undefined : jsBackend()?.sha256Create());
+    if (this.#js) return;
     if (context) {
       this.#context = context;
     } else {
@@ -43,6 +53,10 @@ export class Sha256 {
   update(data: Uint8Array): this {
     this.#assertActive();
     assertBytes(data, 'data');
+    if (this.#js) {
+      this.#js.update(data);
+      return this;
+    }
     const { heap, fn, addr } = core();
     const ctx = addr.SHA256_CTX!;
     heap.set(this.#context, ctx);
@@ -54,6 +68,11 @@ export class Sha256 {
   /** Finish and return the 32-byte digest. The hasher cannot be used afterwards. */
   digest(): Uint8Array {
     this.#assertActive();
+    if (this.#js) {
+      const out = this.#js.digest();
+      this.destroy();
+      return out;
+    }
     const { heap, fn, addr } = core();
     heap.set(this.#context, addr.SHA256_CTX!);
     fn.sha256Final!();
@@ -64,12 +83,14 @@ export class Sha256 {
   /** An independent copy of the current state. */
   clone(): Sha256 {
     this.#assertActive();
+    if (this.#js) return new Sha256(undefined, this.#js.clone());
     return new Sha256(this.#context.slice());
   }
 
   /** Wipe the saved state; further calls throw. */
   destroy(): void {
     this.#context.fill(0);
+    this.#js?.destroy();
     this.#finished = true;
   }
 

@@ -8,6 +8,7 @@ import {
   SHAKE256_RATE_BYTES, SHAKE_SUFFIX,
 } from '../../assembly/constants.js';
 import { InvalidOutputLengthError, InvalidStateError } from '../errors.js';
+import { jsBackend, type BackendXof, type KeccakName } from './backend.js';
 import { assertBytes } from './bytes.js';
 import { core, streamThroughIo, takeBytes } from './wasm.js';
 
@@ -34,6 +35,8 @@ function squeezeInto(out: Uint8Array): void {
 
 function hashOneShot(params: SpongeParams, msg: Uint8Array, outputLen: number): Uint8Array {
   assertBytes(msg, 'message');
+  const js = jsBackend();
+  if (js) return js.keccak(params.name as KeccakName, msg, outputLen);
   const { heap, fn, addr } = core();
   if (msg.length <= IO_BUFFER_BYTES && outputLen <= IO_BUFFER_BYTES) {
     heap.set(msg, addr.IO!);
@@ -58,21 +61,28 @@ function outputLength(params: SpongeParams, opts: { dkLen?: number } | undefined
   return dkLen;
 }
 
-/** Incremental SHA-3 / SHAKE. The sponge state lives in this object and visits WASM memory only during a call. */
+/**
+ * Incremental SHA-3 / SHAKE. The sponge state lives in this object and visits WASM memory only during
+ * a call; with a pure-JS backend selected (`useBackend`), it is that backend's state instead.
+ */
 export class Keccak {
   readonly blockLen: number;
   readonly outputLen: number;
   readonly canXOF: boolean;
   readonly #params: SpongeParams;
-  #context: Uint8Array;
+  #context: Uint8Array = new Uint8Array(0);
+  readonly #js: BackendXof | undefined;
   #squeezing = false;
   #finished = false;
 
-  constructor(params: SpongeParams, outputLen: number, context?: Uint8Array) {
+  /** `context` and `backendState` are for `clone()`; call `sha3_256.create()` (and the like) instead. */
+  constructor(params: SpongeParams, outputLen: number, context?: Uint8Array, backendState?: BackendXof) {
     this.#params = params;
     this.blockLen = params.rate;
     this.outputLen = outputLen;
     this.canXOF = params.xof;
+    this.#js = backendState ?? (context ? undefined : jsBackend()?.keccakCreate(params.name as KeccakName, outputLen));
+    if (this.#js) return;
     if (context) {
       this.#context = context;
     } else {
@@ -87,6 +97,10 @@ export class Keccak {
     this.#assertActive();
     if (this.#squeezing) throw new InvalidStateError(`${this.#params.name}: update() after xof()`);
     assertBytes(data, 'data');
+    if (this.#js) {
+      this.#js.update(data);
+      return this;
+    }
     this.#withContext(() => streamThroughIo(data, core().fn.keccakUpdate!));
     return this;
   }
@@ -97,6 +111,7 @@ export class Keccak {
     if (!this.canXOF) throw new InvalidStateError(`${this.#params.name}: xof() is only for SHAKE`);
     const out = new Uint8Array(outputLength(this.#params, { dkLen: bytes }));
     this.#squeezing = true;
+    if (this.#js) return this.#js.xof(out.length);
     this.#withContext(() => squeezeInto(out));
     return out;
   }
@@ -105,6 +120,11 @@ export class Keccak {
   digest(): Uint8Array {
     this.#assertActive();
     if (this.#squeezing) throw new InvalidStateError(`${this.#params.name}: digest() after xof()`);
+    if (this.#js) {
+      const digest = this.#js.digest();
+      this.destroy();
+      return digest;
+    }
     const out = new Uint8Array(this.outputLen);
     this.#withContext(() => squeezeInto(out));
     this.destroy();
@@ -114,7 +134,9 @@ export class Keccak {
   /** An independent copy of the current state. */
   clone(): Keccak {
     this.#assertActive();
-    const copy = new Keccak(this.#params, this.outputLen, this.#context.slice());
+    const copy = this.#js
+      ? new Keccak(this.#params, this.outputLen, undefined, this.#js.clone())
+      : new Keccak(this.#params, this.outputLen, this.#context.slice());
     copy.#squeezing = this.#squeezing;
     return copy;
   }
@@ -122,6 +144,7 @@ export class Keccak {
   /** Wipe the saved state; further calls throw. */
   destroy(): void {
     this.#context.fill(0);
+    this.#js?.destroy();
     this.#finished = true;
   }
 

@@ -9,6 +9,7 @@
  */
 import { X25519_KEY_BYTES } from '../../assembly/constants.js';
 import { InvalidKeyLengthError, LowOrderPointError } from '../errors.js';
+import { jsBackend } from './backend.js';
 import { assertLength } from './bytes.js';
 import { core, takeBytes } from './wasm.js';
 
@@ -21,6 +22,8 @@ function loadSecretKey(secretKey: Uint8Array): void {
 /** X25519(secretKey, 9): the public key for `secretKey` (32 bytes). */
 function getPublicKey(secretKey: Uint8Array): Uint8Array {
   assertLength(secretKey, X25519_KEY_BYTES, 'secretKey', InvalidKeyLengthError);
+  const js = jsBackend();
+  if (js) return js.x25519PublicKey(secretKey);
   const { fn, addr } = core();
   loadSecretKey(secretKey);
   fn.x25519PublicKey!();
@@ -34,14 +37,20 @@ function getPublicKey(secretKey: Uint8Array): Uint8Array {
 function getSharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   assertLength(secretKey, X25519_KEY_BYTES, 'secretKey', InvalidKeyLengthError);
   assertLength(publicKey, X25519_KEY_BYTES, 'publicKey', InvalidKeyLengthError);
-  const { heap, fn, addr } = core();
-  loadSecretKey(secretKey);
-  const point = addr.X25519_POINT!;
-  heap.set(publicKey, point);
-  const allZero = fn.x25519SharedSecret!();
-  heap.fill(0, point, point + X25519_KEY_BYTES);
-  const shared = takeBytes(addr.X25519_OUT!, X25519_KEY_BYTES);
-  if (allZero !== 0) {
+  const js = jsBackend();
+  let shared: Uint8Array | undefined;
+  if (js) shared = js.x25519SharedSecret(secretKey, publicKey);
+  else {
+    const { heap, fn, addr } = core();
+    loadSecretKey(secretKey);
+    const point = addr.X25519_POINT!;
+    heap.set(publicKey, point);
+    const allZero = fn.x25519SharedSecret!();
+    heap.fill(0, point, point + X25519_KEY_BYTES);
+    shared = takeBytes(addr.X25519_OUT!, X25519_KEY_BYTES);
+    if (allZero !== 0) shared = undefined;
+  }
+  if (shared === undefined) {
     throw new LowOrderPointError('x25519 public key is of small order: the shared secret is all zero (RFC 7748 §6.1)');
   }
   return shared;
