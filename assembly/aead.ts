@@ -18,7 +18,7 @@
  */
 import { IO, wipe } from './memory';
 import { CHACHA20_BLOCK_BYTES, CHACHA20_KEY_BYTES, CHACHA20_NONCE_BYTES, POLY1305_TAG_BYTES } from './constants';
-import { chachaInit, chachaKeystreamQuad, chachaWipeScratch, chachaXor, xorBytes } from './chacha20';
+import { chachaInit, chachaKeystreamQuad, chachaWipeScratch, chachaXor, chachaXorQuadsMac, xorBytes } from './chacha20';
 import { POLY1305_CONTEXT_BYTES, polyBlocks, polyFinish, polyInit, polyUpdateMessage, polyUpdatePadded, polyWipeScratch } from './poly1305';
 
 /** 256-bit key input (secret; wiped when read). */
@@ -46,13 +46,6 @@ const EXPECTED: usize = memory.data(POLY1305_TAG_BYTES, 16);
 
 /** Message bytes covered by FIRST (blocks 1-3). */
 const FIRST_BYTES: usize = 3 * CHACHA20_BLOCK_BYTES;
-
-/**
- * Bytes encrypted before they are MACed while sealing: the ciphertext is still in L1 cache when
- * Poly1305 reads it (one pass over memory). A multiple of 256, so only a message's last step has
- * a partial ChaCha20 block or a partial Poly1305 block.
- */
-const SEAL_STEP: usize = 4096;
 
 /**
  * Key both primitives for one message (§2.8): blocks 0-3 at once, Poly1305 keyed with the first
@@ -100,17 +93,32 @@ function absorbCiphertext(data: usize, len: usize): void {
   store<u64>(LENGTHS, load<u64>(LENGTHS, 8) + <u64>len, 8);
 }
 
-/** Encrypt in place and MAC the ciphertext, step by step while it is hot in cache. */
+/**
+ * Encrypt in place and MAC the ciphertext. The first 192 bytes of a message use FIRST's keystream;
+ * whole 256-byte quads after them go through chachaXorQuadsMac, which runs Poly1305 over each quad's
+ * ciphertext during the next quad's ChaCha20 rounds (one pass, integer and SIMD work side by side);
+ * a tail of less than a quad is encrypted, then MACed. Every call of a pass but the last covers a
+ * multiple of 64 bytes, so only the last step has a partial ChaCha20 or Poly1305 block.
+ */
 function sealInPlace(data: usize, len: usize): void {
   let offset: usize = 0;
-  while (offset < len) {
-    // The first step ends where FIRST does, so the later steps run whole SIMD quads.
-    const position = load<u64>(POSITION);
-    let step = position < <u64>FIRST_BYTES ? FIRST_BYTES - <usize>position : SEAL_STEP;
-    if (step > len - offset) step = len - offset;
-    cipher(data + offset, step);
-    polyUpdatePadded(POLY, data + offset, step);
-    offset += step;
+  const position = load<u64>(POSITION);
+  if (position < <u64>FIRST_BYTES) {
+    offset = FIRST_BYTES - <usize>position;
+    if (offset > len) offset = len;
+    cipher(data, offset);
+    polyUpdatePadded(POLY, data, offset);
+  }
+  const quads = (len - offset) >> 8;
+  if (quads != 0) {
+    chachaXorQuadsMac(STATE, data + offset, data + offset, quads, POLY);
+    const bytes = quads << 8;
+    store<u64>(POSITION, load<u64>(POSITION) + <u64>bytes);
+    offset += bytes;
+  }
+  if (offset < len) {
+    cipher(data + offset, len - offset);
+    polyUpdatePadded(POLY, data + offset, len - offset);
   }
   store<u64>(LENGTHS, load<u64>(LENGTHS, 8) + <u64>len, 8);
 }
