@@ -14,11 +14,12 @@
  * || tag, plaintext) stay for the bindings to copy out and wipe.
  * Constant-time: ChaCha20 and Poly1305 are (see their files); the tag comparison ORs the XOR of
  * all 16 bytes with no early exit; the only branch on secret-derived data is "decrypt or not"
- * after verification, whose outcome the caller learns anyway.
+ * after verification, whose outcome the caller learns anyway. Opening computes the keystream of the
+ * first chunk in the MAC pass (KEYSTREAM) but XORs it into the ciphertext only after the tag verifies.
  */
 import { IO, wipe } from './memory';
-import { CHACHA20_BLOCK_BYTES, CHACHA20_KEY_BYTES, CHACHA20_NONCE_BYTES, POLY1305_TAG_BYTES } from './constants';
-import { chachaInit, chachaKeystreamQuad, chachaWipeScratch, chachaXor, xorBytes } from './chacha20';
+import { CHACHA20_BLOCK_BYTES, CHACHA20_KEY_BYTES, CHACHA20_NONCE_BYTES, IO_BUFFER_BYTES, POLY1305_TAG_BYTES } from './constants';
+import { chachaInit, chachaKeystreamQuad, chachaWipeScratch, chachaKeystreamQuadsMac, chachaXor, chachaXorQuadsMac, xorBytes } from './chacha20';
 import { POLY1305_CONTEXT_BYTES, polyBlocks, polyFinish, polyInit, polyUpdateMessage, polyUpdatePadded, polyWipeScratch } from './poly1305';
 
 /** 256-bit key input (secret; wiped when read). */
@@ -43,16 +44,17 @@ const LENGTHS: usize = memory.data(16, 16);
 const POSITION: usize = memory.data(8, 8);
 /** The computed tag while opening (secret until verified). */
 const EXPECTED: usize = memory.data(POLY1305_TAG_BYTES, 16);
+/**
+ * Keystream for message bytes [FIRST_BYTES, KEYSTREAM_END), computed while opening in the same pass
+ * as the MAC of the ciphertext (chachaKeystreamQuadsMac), used by the decryption after the tag has
+ * verified (secret: wiped by wipeAll). Covers at most the first IO-sized chunk of a message.
+ */
+const KEYSTREAM: usize = memory.data(IO_BUFFER_BYTES, 16);
+/** Message position (u64) where KEYSTREAM ends; 0 when it holds nothing. */
+const KEYSTREAM_END: usize = memory.data(8, 8);
 
 /** Message bytes covered by FIRST (blocks 1-3). */
 const FIRST_BYTES: usize = 3 * CHACHA20_BLOCK_BYTES;
-
-/**
- * Bytes encrypted before they are MACed while sealing: the ciphertext is still in L1 cache when
- * Poly1305 reads it (one pass over memory). A multiple of 256, so only a message's last step has
- * a partial ChaCha20 block or a partial Poly1305 block.
- */
-const SEAL_STEP: usize = 4096;
 
 /**
  * Key both primitives for one message (§2.8): blocks 0-3 at once, Poly1305 keyed with the first
@@ -69,23 +71,51 @@ function begin(): void {
   store<u64>(LENGTHS, 0, 0);
   store<u64>(LENGTHS, 0, 8);
   store<u64>(POSITION, 0);
+  store<u64>(KEYSTREAM_END, 0);
 }
 
 /**
  * ChaCha20 over the next `len` bytes of the message in place (§2.4, from counter 1): the first 192
- * bytes of a message with FIRST, the rest with the state (counter 4 on). Every call of a pass but
- * the last covers a multiple of 64 bytes.
+ * bytes of a message with FIRST, then the bytes KEYSTREAM covers (an open's first chunk), the rest
+ * with the state (whose counter is already past both). Every call of a pass but the last covers a
+ * multiple of 64 bytes.
  */
 function cipher(data: usize, len: usize): void {
   const position = load<u64>(POSITION);
-  let fromFirst: usize = 0;
+  let done: usize = 0;
   if (position < <u64>FIRST_BYTES) {
-    fromFirst = FIRST_BYTES - <usize>position;
-    if (fromFirst > len) fromFirst = len;
-    xorBytes(data, data, FIRST + CHACHA20_BLOCK_BYTES + <usize>position, fromFirst);
+    done = FIRST_BYTES - <usize>position;
+    if (done > len) done = len;
+    xorBytes(data, data, FIRST + CHACHA20_BLOCK_BYTES + <usize>position, done);
   }
-  if (len > fromFirst) chachaXor(STATE, data + fromFirst, data + fromFirst, len - fromFirst);
+  const at = position + <u64>done;
+  const end = load<u64>(KEYSTREAM_END);
+  if (done < len && at < end) {
+    let n = <usize>(end - at);
+    if (n > len - done) n = len - done;
+    xorBytes(data + done, data + done, KEYSTREAM + <usize>(at - <u64>FIRST_BYTES), n);
+    done += n;
+  }
+  if (len > done) chachaXor(STATE, data + done, data + done, len - done);
   store<u64>(POSITION, position + <u64>len);
+}
+
+/**
+ * MAC the first ciphertext chunk of an open (POSITION still 0, so FIRST covers its first 192 bytes)
+ * and, in the same pass, compute into KEYSTREAM the keystream of its whole quads after those 192
+ * bytes (chachaKeystreamQuadsMac). Nothing is decrypted: cipher() uses KEYSTREAM after verification.
+ */
+function absorbFirstCiphertext(data: usize, len: usize): void {
+  let offset: usize = len < FIRST_BYTES ? len : FIRST_BYTES;
+  polyUpdatePadded(POLY, data, offset);
+  const quads = (len - offset) >> 8;
+  if (quads != 0) {
+    chachaKeystreamQuadsMac(STATE, KEYSTREAM, quads, POLY, data + offset);
+    offset += quads << 8;
+    store<u64>(KEYSTREAM_END, <u64>offset);
+  }
+  if (offset < len) polyUpdatePadded(POLY, data + offset, len - offset);
+  store<u64>(LENGTHS, load<u64>(LENGTHS, 8) + <u64>len, 8);
 }
 
 /** MAC associated data (a whole AAD, or a multiple-of-16 chunk of it while streaming). */
@@ -100,17 +130,32 @@ function absorbCiphertext(data: usize, len: usize): void {
   store<u64>(LENGTHS, load<u64>(LENGTHS, 8) + <u64>len, 8);
 }
 
-/** Encrypt in place and MAC the ciphertext, step by step while it is hot in cache. */
+/**
+ * Encrypt in place and MAC the ciphertext. The first 192 bytes of a message use FIRST's keystream;
+ * whole 256-byte quads after them go through chachaXorQuadsMac, which runs Poly1305 over each quad's
+ * ciphertext during the next quad's ChaCha20 rounds (one pass, integer and SIMD work side by side);
+ * a tail of less than a quad is encrypted, then MACed. Every call of a pass but the last covers a
+ * multiple of 64 bytes, so only the last step has a partial ChaCha20 or Poly1305 block.
+ */
 function sealInPlace(data: usize, len: usize): void {
   let offset: usize = 0;
-  while (offset < len) {
-    // The first step ends where FIRST does, so the later steps run whole SIMD quads.
-    const position = load<u64>(POSITION);
-    let step = position < <u64>FIRST_BYTES ? FIRST_BYTES - <usize>position : SEAL_STEP;
-    if (step > len - offset) step = len - offset;
-    cipher(data + offset, step);
-    polyUpdatePadded(POLY, data + offset, step);
-    offset += step;
+  const position = load<u64>(POSITION);
+  if (position < <u64>FIRST_BYTES) {
+    offset = FIRST_BYTES - <usize>position;
+    if (offset > len) offset = len;
+    cipher(data, offset);
+    polyUpdatePadded(POLY, data, offset);
+  }
+  const quads = (len - offset) >> 8;
+  if (quads != 0) {
+    chachaXorQuadsMac(STATE, data + offset, data + offset, quads, POLY);
+    const bytes = quads << 8;
+    store<u64>(POSITION, load<u64>(POSITION) + <u64>bytes);
+    offset += bytes;
+  }
+  if (offset < len) {
+    cipher(data + offset, len - offset);
+    polyUpdatePadded(POLY, data + offset, len - offset);
   }
   store<u64>(LENGTHS, load<u64>(LENGTHS, 8) + <u64>len, 8);
 }
@@ -138,6 +183,9 @@ function wipeAll(): void {
   memory.fill(LENGTHS, 0, 16);
   memory.fill(POSITION, 0, 8);
   memory.fill(EXPECTED, 0, POLY1305_TAG_BYTES);
+  const keystreamEnd = load<u64>(KEYSTREAM_END);
+  if (keystreamEnd != 0) memory.fill(KEYSTREAM, 0, <usize>keystreamEnd - FIRST_BYTES);
+  store<u64>(KEYSTREAM_END, 0);
   chachaWipeScratch();
   polyWipeScratch();
 }
@@ -168,7 +216,7 @@ export function aeadSeal(len: usize, aadLen: usize): void {
 export function aeadOpen(len: usize, aadLen: usize): i32 {
   begin();
   absorbAad(IO + len + POLY1305_TAG_BYTES, aadLen);
-  absorbCiphertext(IO, len);
+  absorbFirstCiphertext(IO, len);
   finishTag(EXPECTED);
   const ok = tagsEqual(EXPECTED, IO + len);
   if (ok) {
@@ -221,7 +269,9 @@ export function aeadStreamSealFinal(): void {
 
 /** MAC a ciphertext chunk IO[0, len) (first pass of a streamed open). */
 export function aeadStreamMac(len: usize): void {
-  absorbCiphertext(IO, len);
+  // The first chunk also computes its keystream (see absorbFirstCiphertext); later ones only MAC.
+  if (load<u64>(LENGTHS, 8) == 0) absorbFirstCiphertext(IO, len);
+  else absorbCiphertext(IO, len);
   wipe(IO, len);
   wipeScratch();
 }

@@ -94,6 +94,39 @@ function polyBlocksScalar(ctx: usize, m: usize, blocks: usize, hibit: u32): void
   store<u32>(ctx, h3, H + 12); store<u32>(ctx, h4, H + 16);
 }
 
+/**
+ * One full block (2^128 bit set) at `m` into the context's h, in memory: the same step as
+ * polyBlocksScalar, with h, r and 5 r loaded from and h stored back to the context so that it
+ * can be inlined into the ChaCha20 quad loop (chachaXorQuadsMac) without holding GPRs across it.
+ */
+// @ts-ignore: decorator
+@inline
+export function polyBlockInPlace(ctx: usize, m: usize): void {
+  const r0 = <u64>load<u32>(ctx, R), r1 = <u64>load<u32>(ctx, R + 4), r2 = <u64>load<u32>(ctx, R + 8);
+  const r3 = <u64>load<u32>(ctx, R + 12), r4 = <u64>load<u32>(ctx, R + 16);
+  const s1 = r1 * 5, s2 = r2 * 5, s3 = r3 * 5, s4 = r4 * 5;
+  const g0 = <u64>(load<u32>(ctx, H) + (load<u32>(m, 0) & M26));
+  const g1 = <u64>(load<u32>(ctx, H + 4) + ((load<u32>(m, 3) >> 2) & M26));
+  const g2 = <u64>(load<u32>(ctx, H + 8) + ((load<u32>(m, 6) >> 4) & M26));
+  const g3 = <u64>(load<u32>(ctx, H + 12) + ((load<u32>(m, 9) >> 6) & M26));
+  const g4 = <u64>(load<u32>(ctx, H + 16) + ((load<u32>(m, 12) >> 8) | (1 << 24)));
+  let d0 = g0 * r0 + g1 * s4 + g2 * s3 + g3 * s2 + g4 * s1;
+  let d1 = g0 * r1 + g1 * r0 + g2 * s4 + g3 * s3 + g4 * s2;
+  let d2 = g0 * r2 + g1 * r1 + g2 * r0 + g3 * s4 + g4 * s3;
+  let d3 = g0 * r3 + g1 * r2 + g2 * r1 + g3 * r0 + g4 * s4;
+  let d4 = g0 * r4 + g1 * r3 + g2 * r2 + g3 * r1 + g4 * r0;
+  d1 += d0 >> 26;
+  d2 += d1 >> 26;
+  d3 += d2 >> 26;
+  d4 += d3 >> 26;
+  d0 = (d0 & M26) + (d4 >> 26) * 5;
+  store<u32>(ctx, <u32>d0 & M26, H);
+  store<u32>(ctx, (<u32>d1 & M26) + <u32>(d0 >> 26), H + 4);
+  store<u32>(ctx, <u32>d2 & M26, H + 8);
+  store<u32>(ctx, <u32>d3 & M26, H + 12);
+  store<u32>(ctx, <u32>d4 & M26, H + 16);
+}
+
 // @ts-ignore: decorator
 @inline function mul(h: v128, ctx: usize, offset: usize): v128 {
   return i64x2.extmul_low_i32x4_u(h, v128.load(ctx + offset));
