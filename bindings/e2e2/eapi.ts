@@ -93,7 +93,8 @@ const SCHEME_PREFIX = `${EAPI_AUTHORIZATION_SCHEME} `;
 const EMPTY = new Uint8Array(0);
 
 function assertTime(value: unknown, name: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > EAPI_MAX_TIME_MS) {
+  // Number.isInteger is false for anything that is not a number.
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > EAPI_MAX_TIME_MS) {
     throw new InvalidArgumentError(`${name} must be an integer number of milliseconds since the Unix epoch`);
   }
 }
