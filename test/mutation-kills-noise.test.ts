@@ -622,3 +622,21 @@ describe('createHandshake (e2e2/noise): options and the transport’s wipes', ()
     }
   });
 });
+
+describe('HandshakeState HFS: the KEM output is wiped after the observer saw it', () => {
+  it('NNhfs+psk2: onKeyStage sees ekem1 on both sides, equal, and each array is zero afterwards', async () => {
+    const { NNHFS_PSK2 } = await import('../bindings/noise/handshake-state.js');
+    const seen: { token: string; copy: string; live: Uint8Array }[] = [];
+    const onKeyStage = (token: 'ee' | 'ekem1' | 'psk', secret: Uint8Array) => void seen.push({ token, copy: hexOf(secret), live: secret });
+    const i = new HandshakeState({ role: 'initiator', psk, pattern: NNHFS_PSK2, onKeyStage });
+    const r = new HandshakeState({ role: 'responder', psk, pattern: NNHFS_PSK2, onKeyStage });
+    r.readMessage(i.writeMessage());
+    i.readMessage(r.writeMessage());
+    const kem = seen.filter((s) => s.token === 'ekem1');
+    expect(kem.length).toBe(2);
+    expect(kem[0]!.copy).toBe(kem[1]!.copy);
+    expect(kem[0]!.copy).not.toBe('00'.repeat(32));
+    expect(kem.every((s) => s.live.every((b) => b === 0))).toBe(true);
+    expectCode(() => new HandshakeState({ role: 'responder', psk, pattern: NNHFS_PSK2, fixedKemMessageForTestingOnly: new Uint8Array(31) }), 'ERR_INVALID_KEY_LENGTH', 'fixedKemMessageForTestingOnly must be 32 bytes');
+  });
+});

@@ -8,7 +8,8 @@ import { generateApiKey } from '../bindings/index.js';
 import { Eapi } from '../bindings/e2e2/eapi.js';
 import { signEapiHttpRequest } from '../bindings/e2e2/eapi-http.js';
 import { fromHex } from '../bindings/e2e2/encoding.js';
-import { sessionLiveSecretsForTestingOnly, sessionSnapshotForTestingOnly } from '../bindings/e2e2/session.js';
+import { sessionLiveSecretsForTestingOnly, sessionSnapshotForTestingOnly, sessionUsesDummyKey } from '../bindings/e2e2/session.js';
+import { createClientHandshake, createServerHandshake } from '../bindings/index.js';
 import { expectCode, expectCodeAsync, hexOf } from './oracle/harness.js';
 import { handshakePair } from './helpers/handshake.js';
 
@@ -92,5 +93,28 @@ describe('test hooks hand out what they say', () => {
     const live = sessionLiveSecretsForTestingOnly(client);
     expect(live.length).toBe(2);
     expect(live.every(zero)).toBe(true);
+  });
+});
+
+describe('EAPIs held for the session’s wipe, and the dummy-key flag', () => {
+  it('every EAPI still live is wiped by the session’s dispose(), also when others were issued after it', async () => {
+    const { client } = await handshakePair(KEY);
+    const a = client.issueEapi({ scope: 's', expiresAt: NOW });
+    const b = client.issueEapi({ scope: 's', expiresAt: NOW });
+    const c = client.issueEapi({ scope: 's', expiresAt: NOW });
+    const secrets = [a, b, c].map((e) => e.liveSecretForTestingOnly()!);
+    b.dispose(); // rotated away: the session lets it go
+    client.issueEapi({ scope: 's', expiresAt: NOW });
+    expect(secrets.map(zero)).toStrictEqual([false, true, false]);
+    client.dispose();
+    expect(secrets.every(zero)).toBe(true);
+    expect(a.disposed && c.disposed).toBe(true);
+  });
+
+  it('sessionUsesDummyKey is true exactly for a server session of an unknown key id', async () => {
+    const { server } = await handshakePair(KEY);
+    expect(sessionUsesDummyKey(server)).toBe(false);
+    const { session } = await createServerHandshake({ resolveKey: () => undefined }).respond(createClientHandshake({ apiKey: KEY.token }).writeMessage1());
+    expect(sessionUsesDummyKey(session)).toBe(true);
   });
 });

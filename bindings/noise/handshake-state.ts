@@ -80,8 +80,9 @@ function compilePattern(pattern: HandshakePattern): CompiledPattern {
   });
   const pskMode = messages.some((m) => m.includes('psk'));
   const hfs = messages.some((m) => m.includes('e1') || m.includes('ekem1'));
-  const sentE = [false, false];
-  const sentE1 = [false, false];
+  // The sides (0 initiator, 1 responder) that have sent their `e` and their `e1`.
+  const sentE = new Set<number>();
+  const sentE1 = new Set<number>();
   let kemAnswered = false;
   let hasKey = false;
   const overhead: number[] = [];
@@ -92,13 +93,13 @@ function compilePattern(pattern: HandshakePattern): CompiledPattern {
       if (!KNOWN_TOKENS.has(token)) throw new InvalidArgumentError(`unknown token ${JSON.stringify(token)} in message ${index + 1} of ${pattern.name}`);
       switch (token) {
         case 'e':
-          if (sentE[side]) throw new InvalidArgumentError(`message ${index + 1} of ${pattern.name} sends a second 'e' (Noise §7.3)`);
-          sentE[side] = true;
+          if (sentE.has(side)) throw new InvalidArgumentError(`message ${index + 1} of ${pattern.name} sends a second 'e' (Noise §7.3)`);
+          sentE.add(side);
           bytes += DH_BYTES;
           if (pskMode) hasKey = true;
           break;
         case 'ee':
-          if (!sentE[0] || !sentE[1]) throw new InvalidArgumentError(`'ee' in message ${index + 1} of ${pattern.name} comes before both ephemerals (Noise §7.3)`);
+          if (!sentE.has(0) || !sentE.has(1)) throw new InvalidArgumentError(`'ee' in message ${index + 1} of ${pattern.name} comes before both ephemerals (Noise §7.3)`);
           hasKey = true;
           break;
         case 'psk':
@@ -106,13 +107,13 @@ function compilePattern(pattern: HandshakePattern): CompiledPattern {
           break;
         case 'e1':
           // HFS §4: one KEM key pair per side, sent like a static key (encrypted once a key is set).
-          if (sentE1[side]) throw new InvalidArgumentError(`message ${index + 1} of ${pattern.name} sends a second 'e1' (Noise HFS §4)`);
-          sentE1[side] = true;
+          if (sentE1.has(side)) throw new InvalidArgumentError(`message ${index + 1} of ${pattern.name} sends a second 'e1' (Noise HFS §4)`);
+          sentE1.add(side);
           bytes += KEM_PUBLIC_KEY_BYTES + (hasKey ? TAG_BYTES : 0);
           break;
         case 'ekem1':
           // HFS §4: a ciphertext to the peer's KEM public key, which must have been received.
-          if (!sentE1[1 - side] || kemAnswered) throw new InvalidArgumentError(`'ekem1' in message ${index + 1} of ${pattern.name} needs exactly one earlier 'e1' from the peer (Noise HFS §4)`);
+          if (!sentE1.has(1 - side) || kemAnswered) throw new InvalidArgumentError(`'ekem1' in message ${index + 1} of ${pattern.name} needs exactly one earlier 'e1' from the peer (Noise HFS §4)`);
           kemAnswered = true;
           bytes += KEM_CIPHERTEXT_BYTES + (hasKey ? TAG_BYTES : 0);
           hasKey = true;
@@ -125,8 +126,8 @@ function compilePattern(pattern: HandshakePattern): CompiledPattern {
   return { protocolName: `Noise_${pattern.name}_${hfs ? HFS_DH_NAME : '25519'}_ChaChaPoly_SHA256`, messages, pskMode, overhead };
 }
 
-const COMPILED_NNPSK2 = compilePattern(NNPSK2);
-const COMPILED_NNHFS_PSK2 = compilePattern(NNHFS_PSK2);
+/** The built-in patterns, compiled once. */
+const PRECOMPILED: ReadonlyMap<HandshakePattern, CompiledPattern> = new Map([NNPSK2, NNHFS_PSK2].map((p) => [p, compilePattern(p)]));
 
 const EMPTY = new Uint8Array(0);
 
@@ -179,8 +180,8 @@ export class HandshakeState {
       throw new InvalidArgumentError("role must be 'initiator' or 'responder'");
     }
     this.role = options.role;
-    this.#pattern =
-      options.pattern === undefined || options.pattern === NNPSK2 ? COMPILED_NNPSK2 : options.pattern === NNHFS_PSK2 ? COMPILED_NNHFS_PSK2 : compilePattern(options.pattern);
+    const pattern = options.pattern === undefined ? NNPSK2 : options.pattern;
+    this.#pattern = PRECOMPILED.get(pattern) ?? compilePattern(pattern);
     if (options.psk !== undefined) this.setPsk(options.psk);
     if (options.onKeyStage !== undefined && typeof options.onKeyStage !== 'function') throw new InvalidArgumentError('onKeyStage must be a function');
     this.#onKeyStage = options.onKeyStage;
