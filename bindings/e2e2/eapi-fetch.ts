@@ -86,8 +86,15 @@ function resolveRequest(input: RequestInfo | URL, init: RequestInit | undefined)
   }
 }
 
-/** Read a body fully, refusing more than `max` bytes (the stream is cancelled, nothing is sent). */
-async function readBody(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | null> {
+/** Read a request's body fully, refusing more than `max` bytes (the stream is cancelled, nothing is sent). */
+async function readBody(request: Request, max: number): Promise<Uint8Array | null> {
+  const body = request.body as ReadableStream<Uint8Array> | null | undefined;
+  if (body === undefined) {
+    // Firefox has no Request.body (and no stream bodies): the body is already in memory, read it whole.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > max) throw new PayloadTooLargeError(`the request body is larger than maxBodyBytes (${max} bytes): it must be read whole to be signed`);
+    return bytes.byteLength === 0 && request.headers.get('content-type') === null ? null : bytes;
+  }
   if (body === null) return null;
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -167,7 +174,7 @@ export function createEapiFetch(source: EapiSource, options: EapiFetchOptions): 
   return async function eapiFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = resolveRequest(input, init);
     if (request.mode === 'no-cors') throw new InvalidArgumentError("mode 'no-cors' cannot send the signature headers: use 'cors' or 'same-origin'");
-    const body = await readBody(request.body, maxBodyBytes);
+    const body = await readBody(request, maxBodyBytes);
     const headers = new Headers(request.headers);
     if (body === null || body.byteLength === 0) headers.delete('content-digest'); // a stale digest of no body would fail verification
     const label = freeLabel(headers.get('signature-input'));

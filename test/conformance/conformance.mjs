@@ -160,7 +160,7 @@ function protocolChecks(e2e2) {
   };
 }
 
-function connectCheck(connect, url, apiKey) {
+function connectCheck(e2e2, connect, url, apiKey) {
   return {
     'connect(): echo over a local e2e2 server, clean close': async () => {
       const channel = await connect(url, { apiKey, handshakeTimeoutMs: 30_000 });
@@ -175,6 +175,27 @@ function connectCheck(connect, url, apiKey) {
       if (text !== 'ping from the runtime') throw new Error(`echo: ${text}`);
       const info = await channel.close();
       if (info.code !== 1000) throw new Error(`close code ${info.code} (${info.reason})`);
+    },
+    'createEapiFetch(channel): a signed POST the server verifies, a tampered one refused': async () => {
+      const channel = await connect(url, { apiKey, handshakeTimeoutMs: 30_000 });
+      // Wait for the echo of a first message: the server holds the session by then.
+      const first = new Promise((resolve) => {
+        const off = channel.on('message', () => {
+          off();
+          resolve();
+        });
+      });
+      channel.send('hello');
+      await first;
+      const target = String(url).replace(/^ws/, 'http').replace(/\/e2e2$/, '/eapi');
+      const signedFetch = e2e2.createEapiFetch(channel, { scope: 'orders:write', lifetimeMs: 60_000 });
+      const ok = await signedFetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"qty":2}' });
+      const okBody = await ok.json();
+      if (ok.status !== 200 || okBody.scope !== 'orders:write' || okBody.body !== '{"qty":2}') throw new Error(`signed POST: ${ok.status} ${JSON.stringify(okBody)}`);
+      const unsigned = await fetch(target, { method: 'POST', body: '{"qty":2}' });
+      const refused = await unsigned.json();
+      if (unsigned.status !== 401 || refused.code !== 'ERR_AUTHENTICATION_FAILED') throw new Error(`unsigned POST: ${unsigned.status} ${JSON.stringify(refused)}`);
+      await channel.close();
     },
     'connect({ postQuantum: true }): a hybrid channel echoes, clean close': async () => {
       const channel = await connect(url, { apiKey, handshakeTimeoutMs: 30_000, postQuantum: true });
@@ -199,7 +220,7 @@ function connectCheck(connect, url, apiKey) {
  */
 export async function runConformance({ e2e2, connect, url, apiKey, skipReason }) {
   const checks = { ...vectorChecks(e2e2), ...protocolChecks(e2e2) };
-  if (connect && url) Object.assign(checks, connectCheck(connect, url, apiKey));
+  if (connect && url) Object.assign(checks, connectCheck(e2e2, connect, url, apiKey));
   const results = [];
   for (const [name, check] of Object.entries(checks)) {
     try {

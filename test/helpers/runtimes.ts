@@ -38,17 +38,39 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-/** An e2e2 server on 127.0.0.1 that echoes every message, with one fresh API key. */
+/**
+ * An e2e2 server on 127.0.0.1 that echoes every message, with one fresh API key. `POST /eapi`
+ * answers 200 with the verified scope for an RFC 9421 EAPI-signed request of one of its sessions
+ * (server.verifyEapiHttp), 401 with the error code otherwise: the conformance script's
+ * createEapiFetch check. Other HTTP requests go to `httpHandler`.
+ */
 export async function startEchoServer(options: { httpHandler?: (req: IncomingMessage, res: ServerResponse) => void } = {}): Promise<EchoServer> {
   const key = generateApiKey();
-  const server = await createServer({
+  let server: E2E2Server | undefined = undefined;
+  const eapiEcho = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const cors = { 'access-control-allow-origin': '*' };
+    try {
+      const verified = await server!.verifyEapiHttp({ method: req.method!, url: `http://${req.headers.host}${req.url}`, headers: req.headers, body: new Uint8Array(Buffer.concat(chunks)) });
+      res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(JSON.stringify({ scope: verified.scope, body: Buffer.concat(chunks).toString() }));
+    } catch (error) {
+      res.writeHead(401, { 'content-type': 'application/json', ...cors }).end(JSON.stringify({ code: (error as { code?: string }).code }));
+    }
+  };
+  const httpHandler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.url === '/eapi' && req.method === 'POST') void eapiEcho(req, res);
+    else if (options.httpHandler) options.httpHandler(req, res);
+    else res.writeHead(404).end();
+  };
+  server = await createServer({
     keys: (keyId) => (keyId === key.keyId ? key.secret : undefined),
     host: '127.0.0.1',
     port: 0,
     path: '/e2e2',
     handshakeTimeoutMs: 60_000,
     message1TimeoutMs: 60_000,
-    ...(options.httpHandler ? { httpHandler: options.httpHandler } : {}),
+    httpHandler,
     async onChannel(channel) {
       for await (const m of channel) if (!channel.send(m)) await channel.drained();
     },
