@@ -134,49 +134,68 @@ function wsProtocolError(error: Error & { code?: string }): E2E2Error | undefine
   return new MalformedMessageError('invalid WebSocket frames', { cause });
 }
 
-/** The part of the TCP (or TLS) socket under a `ws` WebSocket that write batching uses. */
-interface Corkable {
+/** The part of a TCP (or TLS) socket that write batching uses. */
+export interface Corkable {
   cork(): void;
   uncork(): void;
+}
+
+/**
+ * @internal Write bookkeeping of the Node socket adapters (`ws` here, raw TCP in tcp-socket.ts):
+ * the first write of a synchronous run corks the socket and a microtask uncorks it, so the run
+ * leaves in one write (what TLS does on its own; otherwise every record costs a syscall); writes
+ * whose callbacks have not fired are counted, and drained() resolves once none is left or the
+ * socket closed (callbacks of writes that never happened still fire, but nobody waits for them).
+ */
+export function writeBatcher(corkable: Corkable | undefined): { begin(): () => void; drained(): Promise<void>; socketClosed(): void } {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    corkable!.uncork();
+  };
+  let pending = 0;
+  let closed = false;
+  let waiters: (() => void)[] = [];
+  const release = () => {
+    const list = waiters;
+    waiters = [];
+    for (const w of list) w();
+  };
+  const wrote = () => {
+    pending--;
+    if (pending === 0 && waiters.length > 0) release();
+  };
+  return {
+    begin() {
+      if (corkable && !corked) {
+        corked = true;
+        corkable.cork();
+        queueMicrotask(uncork);
+      }
+      pending++;
+      return wrote;
+    },
+    drained: () => (pending === 0 || closed ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    socketClosed() {
+      closed = true;
+      release();
+    },
+  };
 }
 
 const SEND_OPTIONS = { binary: true };
 
 function adaptNode(ws: NodeWs): MessageSocket {
   ws.binaryType = 'nodebuffer';
-  // Batch the frames sent in one synchronous run into one write: cork the TCP socket on the first
-  // send and uncork it in a microtask (what TLS does on its own; without it every record costs a
-  // syscall). `_socket` is the ws field holding the net.Socket; without it, frames go out one by one.
+  // Batch the frames of one synchronous run into one write (writeBatcher). `_socket` is the ws
+  // field holding the net.Socket; without it, frames go out one by one.
   const raw = (ws as unknown as { _socket?: Partial<Corkable> })._socket;
-  const corkable = typeof raw?.cork === 'function' && typeof raw.uncork === 'function' ? (raw as Corkable) : undefined;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    corkable!.uncork();
-  };
-  let pendingWrites = 0;
-  let waiters: (() => void)[] = [];
-  const releaseWaiters = () => {
-    const list = waiters;
-    waiters = [];
-    for (const w of list) w();
-  };
-  const wrote = () => {
-    pendingWrites--;
-    if (pendingWrites === 0 && waiters.length > 0) releaseWaiters();
-  };
-  let closed = false;
+  const writes = writeBatcher(typeof raw?.cork === 'function' && typeof raw.uncork === 'function' ? (raw as Corkable) : undefined);
   const socket: MessageSocket = {
     whatwg: false,
     send(bytes) {
       if (ws.readyState !== OPEN) return;
-      if (corkable && !corked) {
-        corked = true;
-        corkable.cork();
-        queueMicrotask(uncork);
-      }
-      pendingWrites++;
-      ws.send(bytes, SEND_OPTIONS, wrote);
+      ws.send(bytes, SEND_OPTIONS, writes.begin());
     },
     close(code, reason) {
       // A paused socket would never read the peer's answer (close frame or FIN).
@@ -187,7 +206,7 @@ function adaptNode(ws: NodeWs): MessageSocket {
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
-    drained: () => (pendingWrites === 0 || closed ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    drained: writes.drained,
     pause: () => ws.pause(),
     resume: () => ws.resume(),
     ping() {
@@ -212,9 +231,7 @@ function adaptNode(ws: NodeWs): MessageSocket {
   ws.on(
     'close',
     guarded(socket, noop, (code: number, reason: Uint8Array) => {
-      closed = true;
-      // Send callbacks of writes that never happened still fire (with an error); release waiters anyway.
-      releaseWaiters();
+      writes.socketClosed();
       socket.onClose(code, new TextDecoder().decode(reason));
     }),
   );

@@ -22,7 +22,7 @@
 import type { Socket } from 'node:net';
 import { KeepaliveTimeoutError, isE2E2Error, type E2E2Error } from '../errors.js';
 import { encodeFrame, FrameDecoder } from '../e2e2/framing.js';
-import type { MessageSocket } from './socket.js';
+import { writeBatcher, type MessageSocket } from './socket.js';
 
 /** Closed without a close frame (RFC 6455 §7.1.5): what a TCP peer's FIN or reset reports. */
 const NO_CLOSE_FRAME = 1006;
@@ -43,22 +43,7 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
   tcp.setNoDelay(true);
   if (options.keepaliveIntervalMs > 0) tcp.setKeepAlive(true, options.keepaliveIntervalMs);
   const decoder = new FrameDecoder({ maxMessageBytes: options.maxMessageBytes });
-  let pendingWrites = 0;
-  let waiters: (() => void)[] = [];
-  const releaseWaiters = () => {
-    const list = waiters;
-    waiters = [];
-    for (const w of list) w();
-  };
-  const wrote = () => {
-    pendingWrites--;
-    if (pendingWrites === 0 && waiters.length > 0) releaseWaiters();
-  };
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    tcp.uncork();
-  };
+  const writes = writeBatcher(tcp);
   let closed = false;
   let ending = false;
   /** Our close code, once we closed first. */
@@ -79,13 +64,7 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
     whatwg: false,
     send(bytes) {
       if (ending || closed) return;
-      if (!corked) {
-        corked = true;
-        tcp.cork();
-        queueMicrotask(uncork);
-      }
-      pendingWrites++;
-      tcp.write(encodeFrame(bytes), wrote);
+      tcp.write(encodeFrame(bytes), writes.begin());
     },
     close(code, reason) {
       if (localCode === undefined && !ending) {
@@ -100,7 +79,7 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
     get bufferedAmount() {
       return tcp.writableLength;
     },
-    drained: () => (pendingWrites === 0 || closed ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    drained: writes.drained,
     pause() {
       paused = true;
       clearTimeout(frameTimer);
@@ -197,7 +176,7 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
       closed = true;
       clearTimeout(frameTimer);
       ready = [];
-      releaseWaiters();
+      writes.socketClosed();
       if (localCode !== undefined) socket.onClose(localCode, localReason);
       else socket.onClose(NO_CLOSE_FRAME, '');
     }),
