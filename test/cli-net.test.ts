@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { connect as connectTcp } from '../bindings/net.js';
+import { signEapiHttpRequest } from '../bindings/e2e2/eapi-http.js';
 import { assertBuilt, runCli, startCli } from './helpers/cli.js';
 
 let dir: string;
@@ -44,6 +47,32 @@ describe('e2e2 serve --tcp + connect tcp://', () => {
       expect(refused.status).toBe(1);
       expect(refused.stderr).toBe('e2e2: authentication failed [ERR_AUTHENTICATION_FAILED]\n');
     } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it('a session opened over TCP signs requests the same server verifies over HTTP (one EAPI registry for both bindings)', { timeout: 120_000 }, async () => {
+    const key = createKey('tcp-eapi');
+    const server = await startCli(['serve', '--port', '0', '--tcp', '0', '--store', store], /listening on ws:\/\/(\S+?)\/?\s[\s\S]*listening on tcp:\/\/127\.0\.0\.1:(\d+) \(TCP binding\)/);
+    const channel = await connectTcp({ port: Number(server.match[2]), apiKey: key.token });
+    try {
+      const url = `http://${server.match[1]}/api/echo`;
+      const headers = { 'content-type': 'text/plain' };
+      const body = 'signed over tcp';
+      const signature = signEapiHttpRequest(channel.issueEapi({ scope: 'demo:echo', expiresAt: Date.now() + 120_000 }), { method: 'POST', url, headers, body });
+      const answer = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+        const req = httpRequest(url, { method: 'POST', headers: { ...headers, ...signature } }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(answer).toMatchObject({ status: 200, body: { verified: true, sessionId: channel.sessionId, body } });
+    } finally {
+      channel.close();
+      await channel.closed;
       expect(await server.stop()).toBe(0);
     }
   });

@@ -8,6 +8,7 @@ import { RedisKeyStore, redactedUrl } from '../fleet/keystore.js';
 import { RedisSessionRegistry } from '../fleet/session-registry.js';
 import { RedisReplayStore } from '../fleet/replay-store.js';
 import { IpcReplayStore, IpcSessionRegistry } from '../fleet/ipc.js';
+import { MemoryReplayStore, MemorySessionRegistry } from '../e2e2/eapi-stores.js';
 import { isServeWorker, reportWorkerReady, startWorkers, WORKER_ENV, type Primary } from './workers.js';
 import { forwardTo } from '../channel/tunnel.js';
 import type { Channel } from '../channel/channel.js';
@@ -164,8 +165,15 @@ export async function serveCommand(args: string[], out: (line: string) => void, 
   const store = values.store === undefined && redisUrl !== undefined ? new RedisKeyStore(redisUrl) : openKeyStore(storePath(values.store));
   const fromStore = anyKeyStoreResolver(store);
   const where = store instanceof RedisKeyStore ? store.location : store.path;
-  const sessions = redisUrl !== undefined ? new RedisSessionRegistry(redisUrl, { onError: (error) => log(`Redis: ${errorLine(error)}`) }) : worker !== undefined ? new IpcSessionRegistry(process) : undefined;
-  const replay = redisUrl !== undefined ? new RedisReplayStore(redisUrl) : worker !== undefined ? new IpcReplayStore(process) : undefined;
+  // --tcp alone: both listeners get one in-memory registry and replay store, so a session opened
+  // over TCP signs requests that the HTTP routes beside the WebSocket listener verify.
+  const shareInMemory = tcpPort !== undefined;
+  const sessions =
+    redisUrl !== undefined ? new RedisSessionRegistry(redisUrl, { onError: (error) => log(`Redis: ${errorLine(error)}`) })
+    : worker !== undefined ? new IpcSessionRegistry(process)
+    : shareInMemory ? new MemorySessionRegistry()
+    : undefined;
+  const replay = redisUrl !== undefined ? new RedisReplayStore(redisUrl) : worker !== undefined ? new IpcReplayStore(process) : shareInMemory ? new MemoryReplayStore() : undefined;
   const closeStores = async () => {
     await Promise.all([sessions?.close(), replay?.close(), store instanceof RedisKeyStore ? store.close() : undefined]);
   };
