@@ -59,7 +59,8 @@ describe('signing: caller errors', () => {
     for (const lifetimeSeconds of [0, 1.5]) expectCode(() => signEapiHttpRequest(eapi, POST, { now: NOW, lifetimeSeconds }), 'ERR_INVALID_ARGUMENT', 'lifetimeSeconds must be a positive integer');
     expectCode(() => signEapiHttpRequest(eapi, POST, { now: NOW, nonce: new Uint8Array(15) }), 'ERR_INVALID_ARGUMENT', 'nonce must be 16 bytes');
     expectCode(() => signEapiHttpRequest(eapi, { ...POST, body: 5 as never }, { now: NOW }), 'ERR_INVALID_ARGUMENT', 'body must be a Uint8Array, a string or undefined');
-    expectCode(() => signEapiHttpRequest(eapi, { ...POST, url: '/relative' }, { now: NOW }), 'ERR_INVALID_ARGUMENT', 'url must be an absolute URL');
+    const relative = expectCode(() => signEapiHttpRequest(eapi, { ...POST, url: '/relative' }, { now: NOW }), 'ERR_INVALID_ARGUMENT', 'url must be an absolute URL');
+    expect(relative.cause).toBeInstanceOf(TypeError);
   });
 
   it('signature base: repeated, upper-case, absent and non-ASCII components', () => {
@@ -192,6 +193,8 @@ describe('signature base: components and header normalization (RFC 9421 §2.1, �
     expect(line(new Headers([['X-A', ' w ']]))).toBe('"x-a": w');
     // In a plain record, a header named forEach is a value, not the Headers interface.
     expect(line({ forEach: 'x', 'x-a': 'v' } as never)).toBe('"x-a": v');
+    // A name with "@" is a derived component, never a header field, even when a record has such a key.
+    expectCode(() => buildSignatureBase({ method: 'GET', url: 'https://a.example/', headers: { '@x': 'v' } }, ['@x'], []), 'ERR_INVALID_ARGUMENT', 'component @x is not in the request');
     expect(buildSignatureBase({ method: 'GET', url: 'https://a.example/' }, ['@method'], [])).toBe('"@method": GET\n"@signature-params": ("@method")');
   });
 
@@ -324,7 +327,8 @@ describe('signing: the parameters and the covered components', () => {
     expect(covered(GET)).toBe('"@method" "@authority" "@path" "@query"');
     expect(covered({ ...GET, body: '' })).toBe('"@method" "@authority" "@path" "@query"');
     expect(covered({ ...GET, body: new Uint8Array(0), headers: { 'content-digest': 'sha-256=:AA==:' } })).toBe('"@method" "@authority" "@path" "@query"');
-    expect(signEapiHttpRequest(eapi, { ...GET, body: '' }, { now: NOW })['content-digest']).toBeUndefined();
+    expect(Object.keys(signEapiHttpRequest(eapi, { ...GET, body: '' }, { now: NOW }))).toStrictEqual(['signature-input', 'signature']);
+    expect(Object.keys(signEapiHttpRequest(eapi, { ...GET, body: 'x' }, { now: NOW }))).toStrictEqual(['signature-input', 'signature', 'content-digest']);
     expect(covered({ ...GET, headers: { 'Content-Type': 'text/plain' } })).toBe('"@method" "@authority" "@path" "@query" "content-type"');
     expect(covered({ ...GET, body: Uint8Array.of(1) })).toBe('"@method" "@authority" "@path" "@query" "content-digest"');
     const signed = signEapiHttpRequest(eapi, { ...GET, body: 'x', headers: { 'content-digest': 'sha-256=:AA==:' } }, { now: NOW, label: 'mine' });
@@ -419,6 +423,8 @@ describe('verification: crafted signatures reach each check', () => {
     const refused = async (options: Options) => (await expectCodeAsync(() => verifyCrafted(scoped, options), 'ERR_EAPI_POLICY', 'EAPI scope is not allowed for this key')).cause;
     expect(await refused({ policy: { allowedScopes: table }, session: { eapiRoot: ROOT.slice(), keyId: 'k2' } })).toStrictEqual({ keyId: 'k2', scope: 'orders:read admin' });
     expect(await refused({ policy: { allowedScopes: table }, session: { eapiRoot: ROOT.slice() } })).toStrictEqual({ keyId: undefined, scope: 'orders:read admin' });
+    // A session without a key id matches no entry, not even one named "undefined".
+    await refused({ policy: { allowedScopes: { undefined: ['orders:read', 'admin'] } }, session: { eapiRoot: ROOT.slice() } });
     // Inherited properties of the table are not key ids.
     await refused({ policy: { allowedScopes: table }, session: { eapiRoot: ROOT.slice(), keyId: 'constructor' } });
     const contexts: unknown[] = [];
@@ -455,6 +461,11 @@ describe('verification: crafted signatures reach each check', () => {
   it('options: a non-object, lookupSession not a function', async () => {
     await expectCodeAsync(() => verifyEapiHttpRequest(GET, 'options' as never), 'ERR_INVALID_ARGUMENT', 'options must give lookupSession and replay');
     await expectCodeAsync(() => verifyEapiHttpRequest(GET, { lookupSession: {}, replay: new ReplayCache(1) } as never), 'ERR_INVALID_ARGUMENT', 'options must give lookupSession and replay');
+    // A function carrying the two properties is still not an options object.
+    const fn = Object.assign(() => undefined, { lookupSession: () => undefined, replay: new ReplayCache(1) });
+    await expectCodeAsync(() => verifyEapiHttpRequest(GET, fn as never), 'ERR_INVALID_ARGUMENT', 'options must give lookupSession and replay');
+    // requiredScope must be a string: a number would pass the token pattern once coerced.
+    await expectCodeAsync(() => verifyCrafted(craft(GET), { requiredScope: 5 as never }), 'ERR_INVALID_ARGUMENT', 'requiredScope must be one RFC 6749 §3.3 scope token');
     await expect(verifyCrafted(craft(GET), { requiredScope: 'orders:read' })).resolves.toMatchObject({ index: 3 });
   });
 });
