@@ -1,6 +1,6 @@
 /**
  * Vitest configuration for mutation testing only (`npm run test:mutation`, stryker.config.mjs):
- * the fast unit suites of the Noise and E2-E2 layers (EAPI over HTTP included), not the channel, hostile, CLI or browser
+ * the fast unit suites of the Noise and E2-E2 layers (EAPI over HTTP and the signing fetch included), not the channel, hostile, CLI or browser
  * suites (child processes and sockets, minutes per run). Property tests run fewer cases here:
  * each of about 1,200 mutants reruns the tests that cover it.
  */
@@ -18,6 +18,7 @@ export default defineConfig({
       'test/e2e2-hybrid.test.ts',
       'test/eapi-http.test.ts',
       'test/eapi-registry.test.ts',
+      'test/eapi-fetch.test.ts',
       'test/protocol-vectors.test.ts',
       'test/mutation-kills-*.test.ts',
       'test/wipes*.test.ts',

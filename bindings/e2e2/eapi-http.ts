@@ -19,11 +19,11 @@ import { sha256 } from '../core/sha256.js';
 import { equalBytes } from '../core/bytes.js';
 import { EapiClockSkewError, EapiExpiredError, EapiPolicyError, EapiReplayedError, EapiScopeError, InvalidArgumentError } from '../errors.js';
 import { authenticationFailed } from '../noise/failures.js';
-import { DEFAULT_EAPI_CLOCK_SKEW_MS, EAPI_NONCE_BYTES, EAPI_ROOT_BYTES, SESSION_ID_BYTES } from './constants.js';
+import { DEFAULT_EAPI_CLOCK_SKEW_MS, EAPI_NONCE_BYTES, EAPI_ROOT_BYTES } from './constants.js';
 import { SCOPE_TOKEN_PATTERN, assertEapiParams, deriveEapi, type EapiParams } from './derive.js';
 import type { Eapi, ReplayCache } from './eapi.js';
 import type { ReplayStore } from './eapi-stores.js';
-import { fromHex, randomBytes, toBase64Url, utf8 } from './encoding.js';
+import { randomBytes, toBase64Url, utf8 } from './encoding.js';
 import { SfBytes, parseDictionary, serializeDictionary, serializeMember, serializeString, type SfBareItem, type SfInnerList, type SfParams } from './structured-fields.js';
 
 /** The `tag` parameter of every EAPI signature. */
@@ -148,13 +148,13 @@ export function buildSignatureBase(request: EapiHttpRequest, components: readonl
     if (!/^[\t\x20-\x7e]*$/.test(value)) throw new InvalidArgumentError(`component ${name} is not printable ASCII`);
     lines.push(`${serializeString(name)}: ${value}`);
   }
-  lines.push(`"@signature-params": ${signatureParamsValue(components, params)}`);
+  lines.push(`"@signature-params": ${serializeMember(coveredList(components, params))}`);
   return lines.join('\n');
 }
 
-function signatureParamsValue(components: readonly string[], params: SfParams): string {
-  const list: SfInnerList = { kind: 'list', items: components.map((value) => ({ value, params: [] })), params };
-  return serializeMember(list);
+/** The Signature-Input member: the covered component names as an Inner List of sf-strings, with the signature parameters. */
+function coveredList(components: readonly string[], params: SfParams): SfInnerList {
+  return { kind: 'list', items: components.map((value) => ({ value, params: [] })), params };
 }
 
 /** Sign with a raw HMAC-SHA256 key (the generic RFC 9421 hmac-sha256 signer). */
@@ -167,9 +167,8 @@ export function signHttpMessageHmac(
 ): { 'signature-input': string; signature: string; base: string } {
   const base = buildSignatureBase(request, components, params);
   const mac = hmac(sha256, key, utf8(base));
-  const list: SfInnerList = { kind: 'list', items: components.map((value) => ({ value, params: [] })), params };
   return {
-    'signature-input': serializeDictionary([[label, list]]),
+    'signature-input': serializeDictionary([[label, coveredList(components, params)]]),
     signature: serializeDictionary([[label, { kind: 'item', value: new SfBytes(mac), params: [] }]]),
     base,
   };
@@ -216,7 +215,7 @@ export function verifyHttpMessageHmac(key: Uint8Array, request: EapiHttpRequest,
     return false;
   }
   const expected = hmac(sha256, key, utf8(base));
-  const ok = parsed.signature.length === expected.length && equalBytes(expected, parsed.signature);
+  const ok = equalBytes(expected, parsed.signature); // false for another length too
   expected.fill(0);
   return ok;
 }
@@ -236,8 +235,7 @@ export function contentDigest(body: Uint8Array | string): string {
   return serializeDictionary([['sha-256', { kind: 'item', value: new SfBytes(sha256(bytes)), params: [] }]]);
 }
 
-function digestMatches(header: string | undefined, body: Uint8Array): boolean {
-  if (header === undefined) return false;
+function digestMatches(header: string, body: Uint8Array): boolean {
   let dict;
   try {
     dict = parseDictionary(header);
@@ -246,7 +244,7 @@ function digestMatches(header: string | undefined, body: Uint8Array): boolean {
   }
   const member = dict.get('sha-256');
   if (member === undefined || member.kind !== 'item' || !(member.value instanceof SfBytes)) return false;
-  return member.value.bytes.length === 32 && equalBytes(member.value.bytes, sha256(body));
+  return equalBytes(member.value.bytes, sha256(body)); // false for another length too
 }
 
 // ------------------------------------------------------------------ the EAPI profile
@@ -258,7 +256,8 @@ export function formatEapiKeyId(sessionId: string, params: EapiParams): string {
 }
 
 /** Parse a keyid; undefined unless it is exactly the canonical form. */
-export function parseEapiKeyId(keyid: string): ({ sessionId: string } & EapiParams) | undefined {
+export function parseEapiKeyId(keyid: unknown): ({ sessionId: string } & EapiParams) | undefined {
+  if (typeof keyid !== 'string') return undefined;
   const m = /^([0-9a-f]{32})\.(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,15})\.(.+)$/.exec(keyid);
   if (!m) return undefined;
   const params = { index: Number(m[2]), expiresAt: Number(m[3]), scope: m[4]! };
@@ -277,8 +276,7 @@ export function parseEapiKeyId(keyid: string): ({ sessionId: string } & EapiPara
 export function claimedEapiHttpSessionId(request: EapiHttpRequest): string | undefined {
   try {
     const parsed = parseHttpSignatures(request).find((s) => param(s.params, 'tag') === EAPI_HTTP_TAG);
-    const keyid = parsed === undefined ? undefined : param(parsed.params, 'keyid');
-    return typeof keyid === 'string' ? parseEapiKeyId(keyid)?.sessionId : undefined;
+    return parsed === undefined ? undefined : parseEapiKeyId(param(parsed.params, 'keyid'))?.sessionId;
   } catch {
     return undefined;
   }
@@ -308,10 +306,13 @@ export function signEapiHttpRequest(eapi: Eapi, request: EapiHttpRequest, option
   const created = Math.floor(now / 1000);
   const expires = Math.min(created + lifetime, Math.ceil(eapi.expiresAt / 1000));
   const body = bodyBytes(request.body);
+  // A content-digest of the caller's is replaced with body, and never covered without one (coveredComponents).
   const headers = normalizeHeaders(request.headers);
-  headers.delete('content-digest');
-  const digest = body === undefined ? undefined : contentDigest(body);
-  if (digest !== undefined) headers.set('content-digest', digest);
+  let digest: string | undefined;
+  if (body !== undefined) {
+    digest = contentDigest(body);
+    headers.set('content-digest', digest);
+  }
   const components = coveredComponents(headers, body !== undefined);
   const params: SfParams = [
     ['created', created],
@@ -325,9 +326,8 @@ export function signEapiHttpRequest(eapi: Eapi, request: EapiHttpRequest, option
   const base = buildSignatureBase({ method: request.method, url: request.url, headers: plainHeaders }, components, params);
   const mac = eapi.macForHttp(utf8(base));
   const label = options.label ?? EAPI_HTTP_LABEL;
-  const list: SfInnerList = { kind: 'list', items: components.map((value) => ({ value, params: [] })), params };
   const out: EapiHttpSignature = {
-    'signature-input': serializeDictionary([[label, list]]),
+    'signature-input': serializeDictionary([[label, coveredList(components, params)]]),
     signature: serializeDictionary([[label, { kind: 'item', value: new SfBytes(mac), params: [] }]]),
   };
   if (digest !== undefined) out['content-digest'] = digest;
@@ -401,7 +401,7 @@ export async function verifyEapiHttpRequest(request: EapiHttpRequest, options: V
   }
   const now = options.now ?? Date.now();
   const skew = options.clockSkewMs ?? DEFAULT_EAPI_CLOCK_SKEW_MS;
-  if (options.requiredScope !== undefined && !SCOPE_TOKEN_PATTERN.test(options.requiredScope)) {
+  if (options.requiredScope !== undefined && (typeof options.requiredScope !== 'string' || !SCOPE_TOKEN_PATTERN.test(options.requiredScope))) {
     throw new InvalidArgumentError('requiredScope must be one RFC 6749 §3.3 scope token');
   }
 
@@ -417,8 +417,7 @@ export async function verifyEapiHttpRequest(request: EapiHttpRequest, options: V
   if (parsed === undefined) throw authenticationFailed('eapi-http: no signature tagged e2e2-eapi/v1');
   const alg = param(parsed.params, 'alg');
   if (alg !== undefined && alg !== EAPI_HTTP_ALG) throw authenticationFailed('eapi-http: alg is not hmac-sha256');
-  const keyid = param(parsed.params, 'keyid');
-  const claims = typeof keyid === 'string' ? parseEapiKeyId(keyid) : undefined;
+  const claims = parseEapiKeyId(param(parsed.params, 'keyid'));
   if (claims === undefined) throw authenticationFailed('eapi-http: keyid is not an EAPI key id');
   const created = param(parsed.params, 'created');
   const expires = param(parsed.params, 'expires');
@@ -438,7 +437,7 @@ export async function verifyEapiHttpRequest(request: EapiHttpRequest, options: V
   // 2. MAC, under the EAPI secret derived from the claimed session's EAPI root and the keyid.
   // A store failure (ERR_STORE_UNAVAILABLE) propagates as is: it fails closed, typed, and is not an authentication failure.
   const found = await options.lookupSession(claims.sessionId);
-  const known = found !== undefined && fromHex(claims.sessionId)?.length === SESSION_ID_BYTES;
+  const known = found !== undefined;
   // An unknown session costs the same derivation and MAC (under a random root) as a known one, so
   // the response time does not tell a prober which session ids are live.
   const root = known ? found.eapiRoot : randomBytes(EAPI_ROOT_BYTES);
@@ -449,9 +448,9 @@ export async function verifyEapiHttpRequest(request: EapiHttpRequest, options: V
   if (!known) throw authenticationFailed('eapi-http: unknown session');
   if (!valid) throw authenticationFailed('eapi-http: signature');
   const session = found;
-  if (headers.has('content-digest') || body !== undefined) {
-    if (!digestMatches(headers.get('content-digest'), body ?? new Uint8Array(0))) throw authenticationFailed('eapi-http: content-digest does not match the body');
-  }
+  // With a body the MAC already required a covered, hence present, content-digest; without one a digest sent anyway must be of the empty body.
+  const digestHeader = headers.get('content-digest');
+  if (digestHeader !== undefined && !digestMatches(digestHeader, body ?? new Uint8Array(0))) throw authenticationFailed('eapi-http: content-digest does not match the body');
 
   // 3. Claims: authentic from here on.
   const createdMs = created * 1000;

@@ -147,8 +147,6 @@ export class MemoryReplayStore implements ReplayStore {
       for (const [k, t] of this.#expiry) if (now >= t) this.#expiry.delete(k);
       if (this.#expiry.size >= this.#maxEntries) throw new StoreUnavailableError(`replay store is full (${this.#maxEntries} live nonces)`);
     }
-    // Re-insert so Map order stays roughly by claim time.
-    this.#expiry.delete(key);
     this.#expiry.set(key, now + ttlMs);
     return true;
   }

@@ -66,7 +66,8 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
       out[o++] = (acc >> bits) & 0xff;
     }
   }
-  if (bits > 0 && (acc & ((1 << bits) - 1)) !== 0) return undefined;
+  // Canonical form (RFC 4648 §3.5): the unused low bits of the last character are zero (none when bits is 0).
+  if ((acc & ((1 << bits) - 1)) !== 0) return undefined;
   return out;
 }
 

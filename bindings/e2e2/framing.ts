@@ -69,7 +69,6 @@ export class FrameDecoder {
       messages.push(buffer.slice(from, from + length));
       this.#start = from + length;
     }
-    if (this.#start === this.#end) this.#start = this.#end = 0;
     return messages;
   }
 
