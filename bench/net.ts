@@ -198,7 +198,7 @@ interface NetCase {
   contenders: [string, () => Promise<number>][];
 }
 const throughput = (size: number): NetCase => ({
-  group: 'throughput (one connection, writes of)',
+  group: 'TCP throughput (one connection, writes of)',
   size: `${size >> 10} KiB`,
   bytes: size,
   unit: 'MB/s',
@@ -211,7 +211,7 @@ const cases: NetCase[] = [
   throughput(1024),
   throughput(64 * 1024),
   {
-    group: 'new connection: connect + handshake + close',
+    group: 'TCP new connection: connect + handshake + close',
     size: '',
     bytes: 0,
     unit: '/s',

@@ -42,6 +42,8 @@ export interface TargetEvaluation {
   ratio: number | null;
   /** ± half range of the per-round ratios / median. */
   ratioSpread: number | null;
+  /** Lowest and highest per-round ratio. */
+  ratioRange: [number, number] | null;
   /** ± half range of ours' rate over rounds / median (median over runs). */
   oursSpread: number | null;
   /** The peer contender actually compared with. */
@@ -57,6 +59,7 @@ const WSS_CHACHA = 'wss:// TLS_CHACHA20_POLY1305_SHA256';
 const WS_PLAIN = 'ws:// (no security)';
 const TLS_CHACHA = 'node:tls TLS_CHACHA20_POLY1305_SHA256';
 const CONNECTION = 'new connection: connect + handshake + close';
+const TCP_CONNECTION = `TCP ${CONNECTION}`;
 const HANDSHAKE = 'handshake: both sides + first record each way';
 
 const aead = (op: 'seal' | 'open', size: string, min: number, note?: string): Target => ({
@@ -90,9 +93,9 @@ export const TARGETS: readonly Target[] = [
     { source: 'issue 11', suite: 'channel', group: 'throughput (one connection, messages of)', size, peer: WSS_CHACHA, peerLabel: 'wss:// ChaCha20-Poly1305', min: 1.0 },
     { source: 'issue 11', suite: 'channel', group: 'throughput (one connection, messages of)', size, peer: WS_PLAIN, peerLabel: 'ws:// (no security)', min: 0.9 },
   ]),
-  ...['1 KiB', '64 KiB'].map((size): Target => ({ source: 'issue 11', suite: 'net', group: 'throughput (one connection, writes of)', size, peer: TLS_CHACHA, peerLabel: 'node:tls ChaCha20-Poly1305', min: 1.0 })),
-  { source: 'issue 11', suite: 'net', group: CONNECTION, size: '', peer: 'node:tls TLS 1.3 Ed25519 cert', peerLabel: 'TLS 1.3 Ed25519 cert', min: 2.5 },
-  { source: 'issue 11', suite: 'net', group: CONNECTION, size: '', peer: 'node:tls TLS 1.3 external PSK (psk_dhe_ke)', peerLabel: 'TLS 1.3 external PSK', min: 1.5 },
+  ...['1 KiB', '64 KiB'].map((size): Target => ({ source: 'issue 11', suite: 'net', group: 'TCP throughput (one connection, writes of)', size, peer: TLS_CHACHA, peerLabel: 'node:tls ChaCha20-Poly1305', min: 1.0 })),
+  { source: 'issue 11', suite: 'net', group: TCP_CONNECTION, size: '', peer: 'node:tls TLS 1.3 Ed25519 cert', peerLabel: 'TLS 1.3 Ed25519 cert', min: 2.5 },
+  { source: 'issue 11', suite: 'net', group: TCP_CONNECTION, size: '', peer: 'node:tls TLS 1.3 external PSK (psk_dhe_ke)', peerLabel: 'TLS 1.3 external PSK', min: 1.5 },
   {
     source: 'issue 11',
     suite: 'workers',
@@ -151,7 +154,7 @@ function roundRatios(ours: ContenderResult, peer: ContenderResult): number[] {
 
 /** Evaluate one target on the reports of its suite (one per run; empty when the suite has no result file). */
 export function evaluateTarget(target: Target, reports: readonly SuiteReport[]): TargetEvaluation {
-  const empty = { ratio: null, ratioSpread: null, oursSpread: null, peer: null, rounds: 0, runs: 0 };
+  const empty = { ratio: null, ratioSpread: null, ratioRange: null, oursSpread: null, peer: null, rounds: 0, runs: 0 };
   if (reports.length === 0) return { target, status: 'not measured', ...empty, reason: `no ${target.suite}.json` };
   const oursName = target.ours ?? 'e2e2';
   const ratios: number[] = [];
@@ -181,6 +184,7 @@ export function evaluateTarget(target: Target, reports: readonly SuiteReport[]):
     status: reasons.length === 0 ? 'met' : 'not met',
     ratio,
     ratioSpread: halfRange(ratios),
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
     oursSpread,
     peer: [...peers].join(', '),
     rounds: ratios.length,

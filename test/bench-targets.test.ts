@@ -46,6 +46,7 @@ describe('performance targets', () => {
     expect(e!.status).toBe('met');
     expect(e!.ratio).toBeCloseTo(2, 10);
     expect(e!.ratioSpread).toBeCloseTo(0.5, 10);
+    expect(e!.ratioRange).toEqual([1, 3]);
     expect(e!.rounds).toBe(3);
     expect(e!.peer).toBe('peer');
   });
