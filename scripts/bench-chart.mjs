@@ -2,14 +2,16 @@
 // bar per peer with e2e2's speed divided by the peer's (median of per-round ratios, whisker min..max
 // of the rounds), on a log axis with a line at 1.0x, and a mark at each target of bench/targets.ts
 // (green met, red not met). Plain SVG text, no dependency.
-// Usage: node scripts/bench-chart.mjs [resultsDir ...]   (output: bench/results/chart.svg)
+// Usage: node scripts/bench-chart.mjs [--out FILE] [resultsDir ...]   (default output: bench/results/chart.svg)
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 
 const { TARGETS, evaluateTarget, readReports } = await tsImport('../bench/targets.ts', import.meta.url);
-const out = fileURLToPath(new URL('../bench/results/chart.svg', import.meta.url));
-const dirs = process.argv.length > 2 ? process.argv.slice(2) : [fileURLToPath(new URL('../bench/results/', import.meta.url))];
+const args = process.argv.slice(2);
+const outAt = args.indexOf('--out');
+const out = outAt >= 0 ? args.splice(outAt, 2)[1] : fileURLToPath(new URL('../bench/results/chart.svg', import.meta.url));
+const dirs = args.length > 0 ? args : [fileURLToPath(new URL('../bench/results/', import.meta.url))];
 // backend.json is left out: it compares e2e2 with its own noble fallback backend, not with a peer.
 const SUITES = ['hashes', 'aead', 'x25519', 'mlkem', 'protocol', 'eapi', 'channel', 'net', 'workers'];
 
@@ -108,4 +110,4 @@ ${body.join('\n')}
 </svg>
 `;
 writeFileSync(out, svg);
-console.log(`wrote ${out} (${sections.length} suites, ${sections.reduce((n, s) => n + s.blocks.reduce((m, b) => m + b.rows.length, 0), 0)} bars)`);
+console.log(`wrote ${out} (suites: ${sections.length}, bars: ${sections.reduce((n, s) => n + s.blocks.reduce((m, b) => m + b.rows.length, 0), 0)})`);

@@ -1,9 +1,11 @@
 /**
  * bench/targets.ts evaluates performance targets from result files (no benchmark runs here): ratios
  * per round, median and spread, the fastest of several peers, pooled runs, spread limits, and
- * "not measured" for a missing file, case or contender. Fixture result folders are built in a temp dir.
+ * "not measured" for a missing file, case or contender; scripts/bench-chart.mjs draws them.
+ * Fixture result folders are built in a temp dir.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,3 +120,28 @@ describe('performance targets', () => {
     expect(unknown.map((e) => e.reason)).toEqual([]);
   });
 });
+
+describe('scripts/bench-chart.mjs', () => {
+  it('draws a bar per peer, the 1x line and each target tick coloured by its status', () => {
+    // getPublicKey: 3x libsodium (target 2.0x: met), noble 2x faster than e2e2 (a bar left of 1x);
+    // getSharedSecret: 1.2x libsodium (target 1.6x: not met).
+    const dir = folder('chart', 'x25519', {
+      'x25519 getPublicKey': { e2e2: [300, 300, 300], 'libsodium-wrappers crypto_scalarmult_base': [100, 100, 100], '@noble/curves': [600, 600, 600] },
+      'x25519 getSharedSecret': { e2e2: [120, 120, 120], 'libsodium-wrappers crypto_scalarmult': [100, 100, 100] },
+    });
+    const out = join(root, 'chart.svg');
+    const run = spawnSync(process.execPath, ['scripts/bench-chart.mjs', '--out', out, dir], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`wrote ${out} (suites: 1, bars: 3)\n`);
+    const svg = readFileSync(out, 'utf8');
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg.match(/<rect [^>]*fill="#3b7dd8"\/>/g)).toHaveLength(2); // faster than the peer
+    expect(svg.match(/<rect [^>]*fill="#d8873b"\/>/g)).toHaveLength(1); // slower than @noble/curves here
+    expect(svg.match(/class="one"/g)).toHaveLength(1);
+    expect(svg).toMatch(/stroke="#1a9c3a" class="target"><title>target 2x: met<\/title>/);
+    expect(svg).toMatch(/stroke="#d0312d" class="target"><title>target 1.6x: not met<\/title>/);
+    for (const value of ['3.00x', '0.50x', '1.20x']) expect(svg).toContain(`>${value}</text>`);
+  });
+});
+
