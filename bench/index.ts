@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- filter...]`: every benchmark suite, or those whose name contains a filter.
  * Results print as tables and are written to bench/results/<suite>.json; at the end every target
- * (bench/targets.ts) is printed with its measured ratio and whether it is met.
+ * (bench/targets.ts) is printed with its measured ratio and whether it is met, and
+ * bench/results/chart.svg is drawn again from the result files.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -40,3 +41,6 @@ for (const [name, file] of Object.entries(scripts)) {
 const results = fileURLToPath(new URL('./results/', import.meta.url));
 console.log(`\n== targets (bench/targets.ts; suites not run now are read from their last result file) ==\n`);
 console.log(formatTargets(evaluateTargets([results])));
+// The chart follows the result files it is drawn from (scripts/bench-chart.mjs).
+const chart = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/bench-chart.mjs', import.meta.url))], { stdio: 'inherit' });
+if (chart.status !== 0) throw new Error(`scripts/bench-chart.mjs exited with ${chart.status ?? chart.signal}`);
