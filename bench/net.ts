@@ -6,22 +6,21 @@
  *     authenticated) every byte. e2e2 uses channel.write(); TLS 1.3 uses TLS_CHACHA20_POLY1305_SHA256.
  *   connections: a new TCP connection per operation, handshake (E2-E2 message 1 / message 2 / key
  *     confirmation; a TLS 1.3 handshake with an Ed25519 certificate the client verifies; or a TLS
- *     1.3 handshake with an external PSK, RFC 8446 §4.2.11, in psk_dhe_ke mode §4.2.9: X25519 key
- *     shares plus the PSK, no certificate, the same shape as Noise NNpsk2), then a clean close,
- *     sequentially.
+ *     1.3 handshake with an external PSK, RFC 8446 §4.2.11, in psk_dhe_ke mode, see tls-psk.ts),
+ *     then a clean close, sequentially.
  *
  * The contenders of a case run in a rotated order each round; medians, the spread (min..max) and the
  * per-round ratios are printed with the load average before and after, and the results are written
  * to bench/results/net.json (same shape as the tinybench suites).
  * Run: `npm run bench -- net`, or node node_modules/tsx/dist/cli.mjs bench/net.ts [rounds]
  */
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect, createServer } from '../bindings/net.js';
 import { generateApiKey } from '../bindings/e2e2/api-key.js';
 import { selfSignedEd25519 } from './tls-cert.js';
+import { checkTlsPsk, connectTlsPsk, startTlsPskServer } from './tls-psk.js';
 import { machineInfo, summarizeCase, writeSuiteReport, type CaseResult } from './harness.js';
 
 const SUITE = 'TLS_CHACHA20_POLY1305_SHA256';
@@ -61,42 +60,7 @@ await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
 const tlsPort = (tlsServer.address() as AddressInfo).port;
 const tlsOptions = { host: '127.0.0.1', port: tlsPort, ca: cert, servername: 'localhost', minVersion: 'TLSv1.3' as const, ciphers: SUITE };
 
-// TLS 1.3 external PSK (RFC 8446 §4.2.11): 32 random bytes known to both sides, like an E2-E2 API key secret.
-const PSK_IDENTITY = 'bench-client';
-const psk = randomBytes(32);
-const pskServer = createTlsServer(
-  { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: SUITE, pskCallback: (_socket, identity) => (identity === PSK_IDENTITY ? psk : null) },
-  (socket: TLSSocket) => {
-    socket.on('error', () => {});
-    socket.on('end', () => socket.end());
-  },
-);
-await new Promise<void>((resolve) => pskServer.listen(0, '127.0.0.1', resolve));
-const pskPort = (pskServer.address() as AddressInfo).port;
-
-function openTlsPsk(key: Buffer = psk): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect(
-      { host: '127.0.0.1', port: pskPort, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphers: SUITE, pskCallback: () => ({ psk: key, identity: PSK_IDENTITY }) },
-      () => resolve(socket),
-    );
-    socket.once('error', reject);
-  });
-}
-
-/** The PSK baseline must authenticate: TLS 1.3 with PSK, no certificate, and a wrong key must fail. */
-async function checkTlsPsk(): Promise<void> {
-  const socket = await openTlsPsk();
-  const protocol = socket.getProtocol();
-  const certificate = socket.getPeerCertificate();
-  socket.destroy();
-  if (protocol !== 'TLSv1.3' || Object.keys(certificate).length > 0) throw new Error(`TLS PSK baseline: got ${protocol}, certificate ${JSON.stringify(certificate)}`);
-  const wrong = await openTlsPsk(randomBytes(32)).then(
-    (s) => (s.destroy(), true),
-    () => false,
-  );
-  if (wrong) throw new Error('TLS PSK baseline: a wrong PSK completed the handshake');
-}
+const pskServer = await startTlsPskServer();
 
 function openTls(): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -170,7 +134,7 @@ async function connectionsTlsPsk(): Promise<number> {
   let count = 0;
   const started = performance.now();
   while (performance.now() - started < CONNECTION_SAMPLE_MS) {
-    const socket = await openTlsPsk();
+    const socket = await connectTlsPsk(pskServer);
     await new Promise<void>((resolve) => {
       socket.once('close', () => resolve());
       socket.end();
@@ -183,7 +147,7 @@ async function connectionsTlsPsk(): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const spread = (xs: number[]) => `${Math.min(...xs).toFixed(0)}..${Math.max(...xs).toFixed(0)}`;
 
-await checkTlsPsk();
+await checkTlsPsk(pskServer);
 const loadBefore = loadavg();
 const TLS_CERT = 'node:tls TLS 1.3 Ed25519 cert';
 const TLS_PSK = 'node:tls TLS 1.3 external PSK (psk_dhe_ke)';
@@ -258,4 +222,4 @@ writeSuiteReport({
 });
 await e2e2Server.close();
 await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
-await new Promise<void>((resolve) => pskServer.close(() => resolve()));
+await pskServer.close();
