@@ -37,8 +37,8 @@ export interface ContenderResult {
   /** (max - min) / median over rounds. */
   spread: number;
   rounds: number[];
-  /** Relative margin of error inside the median round (tinybench rme of latency, %). */
-  rme: number;
+  /** Relative margin of error inside the median round (tinybench rme of latency, %); null for suites outside tinybench. */
+  rme: number | null;
 }
 
 export interface CaseResult {
@@ -94,6 +94,18 @@ export async function runCase(testCase: Case, options: RunOptions): Promise<Case
       rmes.get(task.name)!.push(result.latency.rme);
     }
   }
+  return summarizeCase(testCase, rounds, rmes);
+}
+
+/**
+ * A CaseResult from each contender's ops/s per round (rounds in the same order for every contender);
+ * `rmes` is null for suites measured without tinybench.
+ */
+export function summarizeCase(
+  testCase: Pick<Case, 'group' | 'size' | 'bytes'> & { contenders: Pick<Contender, 'name' | 'baseline'>[] },
+  rounds: Map<string, number[]>,
+  rmes: Map<string, number[]> | null,
+): CaseResult {
   const results: ContenderResult[] = testCase.contenders.map((c) => {
     const values = rounds.get(c.name)!;
     const ops = median(values);
@@ -103,7 +115,7 @@ export async function runCase(testCase: Case, options: RunOptions): Promise<Case
       megabytesPerSecond: testCase.bytes > 0 ? (ops * testCase.bytes) / 1e6 : null,
       spread: (Math.max(...values) - Math.min(...values)) / ops,
       rounds: values,
-      rme: median(rmes.get(c.name)!),
+      rme: rmes ? median(rmes.get(c.name)!) : null,
     };
   });
   const ours = results.find((r) => r.name === 'e2e2');
@@ -137,7 +149,7 @@ export function printCase(result: CaseResult): void {
     const ratio = ours && r !== ours ? `  e2e2 = ${(ours.opsPerSecond / r.opsPerSecond).toFixed(2)}x` : '';
     console.log(
       `  ${r.name.padEnd(34)} ${formatNumber(r.opsPerSecond).padStart(8)} ops/s ${mbs.padStart(12)}` +
-        `  spread ±${((r.spread * 100) / 2).toFixed(1).padStart(4)}%  rme ${r.rme.toFixed(1)}%${ratio}`,
+        `  spread ±${((r.spread * 100) / 2).toFixed(1).padStart(4)}%  ${r.rme === null ? '' : `rme ${r.rme.toFixed(1)}%`}${ratio}`,
     );
   }
 }
@@ -147,6 +159,8 @@ export interface SuiteReport {
   date: string;
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   options: RunOptions;
+  /** os.loadavg() before and after, for suites that record it (net, workers). */
+  loadAverage?: { before: number[]; after: number[] };
   cases: CaseResult[];
 }
 
@@ -159,23 +173,26 @@ export async function runSuite(suite: string, cases: Case[], options = runOption
     printCase(result);
     results.push(result);
   }
-  const report: SuiteReport = {
-    suite,
-    date: new Date().toISOString(),
-    machine: {
-      cpu: cpus()[0]?.model ?? 'unknown',
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
-    },
-    options,
-    cases: results,
+  const report: SuiteReport = { suite, date: new Date().toISOString(), machine: machineInfo(), options, cases: results };
+  writeSuiteReport(report);
+  return report;
+}
+
+export function machineInfo(): SuiteReport['machine'] {
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
   };
+}
+
+/** Write bench/results/<suite>.json (also used by the suites that run outside tinybench: net, workers). */
+export function writeSuiteReport(report: SuiteReport): void {
   const dir = new URL('./results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(new URL(`${suite}.json`, dir), `${JSON.stringify(report, null, 2)}\n`);
-  return report;
+  writeFileSync(new URL(`${report.suite}.json`, dir), `${JSON.stringify(report, null, 2)}\n`);
 }
 
 /** Human size label: 64 B, 1 KiB, 1 MiB. */

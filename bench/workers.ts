@@ -15,9 +15,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machineInfo, summarizeCase, writeSuiteReport } from './harness.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/e2e2.js', import.meta.url));
-const [rounds = 3, seconds = 8, concurrency = 16] = process.argv.slice(2).map(Number);
+const [rounds = Number(process.env.E2E2_BENCH_ROUNDS ?? 3), seconds = 8, concurrency = 16] = process.argv.slice(2).map(Number);
 
 async function generator(url: string, apiKey: string, ms: number, loops: number): Promise<number> {
   const { connect } = await import('../bindings/channel-node.js');
@@ -74,6 +75,7 @@ async function round(workers: number): Promise<number> {
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
 const results: Record<number, number[]> = { 1: [], 2: [] };
+const loadBefore = loadavg();
 console.log(`workers bench: ${rounds} rounds x ${seconds} s, ${concurrency} concurrent clients in a separate process, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}`);
 for (let r = 0; r < rounds; r++) {
   for (const workers of r % 2 === 0 ? [1, 2] : [2, 1]) {
@@ -87,3 +89,21 @@ for (const w of [1, 2]) {
   console.log(`${w} worker${w > 1 ? 's' : ''}: median ${median(v).toFixed(0)} handshakes/s, spread ±${(((Math.max(...v) - Math.min(...v)) / median(v)) * 50).toFixed(1)}%`);
 }
 console.log(`2 workers / 1 worker: ${(median(results[2]!) / median(results[1]!)).toFixed(2)}x (target ≥ 1.7x)`);
+// bench/results/workers.json, read by bench/targets.ts ('2 workers' against '1 worker').
+writeSuiteReport({
+  suite: 'workers',
+  date: new Date().toISOString(),
+  machine: machineInfo(),
+  options: { rounds, time: seconds * 1000, warmupTime: 0 },
+  loadAverage: { before: loadBefore, after: loadavg() },
+  cases: [
+    summarizeCase(
+      { group: 'handshakes/s, e2e2 serve, load generator in a separate process', size: '', bytes: 0, contenders: [{ name: '2 workers' }, { name: '1 worker' }] },
+      new Map([
+        ['2 workers', results[2]!],
+        ['1 worker', results[1]!],
+      ]),
+      null,
+    ),
+  ],
+});
