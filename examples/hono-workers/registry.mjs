@@ -18,7 +18,10 @@ export function registryHandler({ sessions, replay, token }) {
     let total = 0;
     for await (const chunk of req) {
       total += chunk.length;
-      if (total > MAX_CLAIM_BODY_BYTES) return undefined;
+      if (total > MAX_CLAIM_BODY_BYTES) {
+        req.socket.destroy(); // a claim is about 100 bytes: the rest is not read, the connection ends
+        return undefined;
+      }
       chunks.push(chunk);
     }
     try {
@@ -50,7 +53,7 @@ export function registryHandler({ sessions, replay, token }) {
     }
     if (req.url === '/registry/claims' && req.method === 'POST') {
       const claim = await readClaim(req);
-      if (claim === undefined) return send(res, 400, { error: 'bad claim' });
+      if (claim === undefined) return req.socket.destroyed ? undefined : send(res, 400, { error: 'bad claim' });
       return send(res, 200, { first: await replay.claim(claim.key, claim.ttlMs) });
     }
     send(res, 404, { error: 'not found' });

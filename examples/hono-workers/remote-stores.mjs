@@ -14,37 +14,47 @@ function base64ToBytes(text) {
   return bytes;
 }
 
+/** Waited for an answer of the registry; past it, the request is refused (503). */
+const REGISTRY_TIMEOUT_MS = 5_000;
+
 export function remoteStores(env) {
   const base = new URL(env.REGISTRY_URL);
+  /** The registry's JSON answer, or undefined for 404; anything else is StoreUnavailableError. */
   async function call(path, init = {}) {
-    let response;
     try {
-      response = await fetch(new URL(path, base), { ...init, headers: { ...init.headers, authorization: `Bearer ${env.REGISTRY_TOKEN}` } });
+      const response = await fetch(new URL(path, base), {
+        ...init,
+        headers: { ...init.headers, authorization: `Bearer ${env.REGISTRY_TOKEN}` },
+        signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
+      });
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new Error(`session registry answered ${response.status}`);
+      }
+      return await response.json();
     } catch (error) {
       throw new StoreUnavailableError('session registry unreachable', { cause: error });
     }
-    if (response.status !== 200 && response.status !== 404) {
-      await response.body?.cancel();
-      throw new StoreUnavailableError(`session registry answered ${response.status}`);
-    }
-    return response;
   }
   return {
     sessions: {
       async lookup(sessionId) {
         // The id comes from a not yet verified keyid: only a well-formed one goes into a URL.
         if (!SESSION_ID.test(sessionId)) return undefined;
-        const response = await call(`sessions/${sessionId}`);
-        if (response.status === 404) return undefined;
-        const { eapiRoot, keyId, expiresAt } = await response.json();
-        return { eapiRoot: base64ToBytes(eapiRoot), keyId, expiresAt };
+        const record = await call(`sessions/${sessionId}`);
+        if (record === undefined) return undefined;
+        return { eapiRoot: base64ToBytes(record.eapiRoot), keyId: record.keyId, expiresAt: record.expiresAt };
       },
     },
     replay: {
       async claim(key, ttlMs) {
-        const response = await call('claims', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, ttlMs }) });
-        if (response.status !== 200) throw new StoreUnavailableError('replay store refused the claim');
-        return (await response.json()).first === true;
+        const answer = await call('claims', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, ttlMs }) });
+        if (typeof answer?.first !== 'boolean') throw new StoreUnavailableError('replay store gave no answer to the claim');
+        return answer.first;
       },
     },
   };
