@@ -4,8 +4,9 @@
 // 2. workerd: worker.mjs bundled with esbuild as wrangler bundles it (condition `workerd`, the
 //    .wasm import kept as a WASM module), from a capnp config with the Worker's bindings;
 // 3. a client: a channel to the Node server, then fetch() calls to the Worker signed with EAPIs of
-//    that channel (createEapiFetch, and signEapiHttpRequest for a replay, a tampered body and a
-//    request sent after the channel closed, and one while the registry is down). Run: node examples/hono-workers/run.mjs (after npm ci)
+//    that channel: createEapiFetch; then, signed with signEapiHttpRequest, a replay, a tampered
+//    body, a request sent after the channel closed and one while the registry is down.
+// Run: node examples/hono-workers/run.mjs (from the repository, after npm ci)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
