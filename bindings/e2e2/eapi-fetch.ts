@@ -15,6 +15,7 @@
 import { InvalidArgumentError, PayloadTooLargeError, SessionClosedError } from '../errors.js';
 import { DEFAULT_EAPI_HTTP_SIGNATURE_LIFETIME_S, EAPI_HTTP_LABEL, signEapiHttpRequest } from './eapi-http.js';
 import { assertEapiParams } from './derive.js';
+import { readStreamBounded } from './bounded-body.js';
 import type { Eapi } from './eapi.js';
 import { parseDictionary } from './structured-fields.js';
 
@@ -88,35 +89,15 @@ function resolveRequest(input: RequestInfo | URL, init: RequestInit | undefined)
 
 /** Read a request's body fully, refusing more than `max` bytes (the stream is cancelled, nothing is sent). */
 async function readBody(request: Request, max: number): Promise<Uint8Array | null> {
+  const tooLarge = () => new PayloadTooLargeError(`the request body is larger than maxBodyBytes (${max} bytes): it must be read whole to be signed`);
   const body = request.body as ReadableStream<Uint8Array> | null | undefined;
   if (body === undefined) {
     // Firefox has no Request.body (and no stream bodies): the body is already in memory, read it whole.
     const bytes = new Uint8Array(await request.arrayBuffer());
-    if (bytes.byteLength > max) throw new PayloadTooLargeError(`the request body is larger than maxBodyBytes (${max} bytes): it must be read whole to be signed`);
+    if (bytes.byteLength > max) throw tooLarge();
     return bytes.byteLength === 0 && request.headers.get('content-type') === null ? null : bytes;
   }
-  if (body === null) return null;
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      throw new PayloadTooLargeError(`the request body is larger than maxBodyBytes (${max} bytes): it must be read whole to be signed`);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return body === null ? null : readStreamBounded(body, max, tooLarge);
 }
 
 /** A label for our signature that the request's own Signature-Input does not use. */

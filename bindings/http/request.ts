@@ -7,6 +7,7 @@
  */
 import { BodyTooLargeError, InvalidStateError, isE2E2Error, type E2E2Error } from '../errors.js';
 import { verifyEapiHttpRequest } from '../e2e2/eapi-http.js';
+import { readStreamBounded } from '../e2e2/bounded-body.js';
 import { isPreflight, preflightAnswer, resolveCors, responseCorsHeaders, type EapiCorsOptions, type ResolvedCors } from './cors.js';
 import { eapiProblem } from './problem.js';
 import { resolveVerifierOptions, targetUri, type EapiClaims, type EapiVerifierOptions, type ResolvedVerifierOptions } from './options.js';
@@ -29,33 +30,14 @@ export type EapiCheck =
 
 async function readBounded(request: Request, max: number): Promise<Uint8Array | undefined> {
   if (request.bodyUsed) throw new InvalidStateError('the request body was already read: verify before the handler reads it');
+  const tooLarge = (cause: Record<string, number>) => new BodyTooLargeError('request body too large', { cause: { ...cause, maxBodyBytes: max } });
   const declared = request.headers.get('content-length');
   // Refused before reading a byte when the sender says it is too long.
-  if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > max) throw new BodyTooLargeError('request body too large', { cause: { contentLength: Number(declared), maxBodyBytes: max } });
+  if (declared !== null && /^[0-9]+$/.test(declared) && Number(declared) > max) throw tooLarge({ contentLength: Number(declared) });
   if (request.body === null) return undefined;
-  const reader = request.clone().body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      // Not awaited: a tee branch's cancel() settles only once the other branch (the original body) is cancelled too (WHATWG Streams, ReadableStreamDefaultTee).
-      void reader.cancel().catch(() => undefined);
-      throw new BodyTooLargeError('request body too large', { cause: { maxBodyBytes: max } });
-    }
-    chunks.push(value);
-  }
-  if (total === 0) return undefined;
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  // From a clone, so the handler still reads the original.
+  const body = await readStreamBounded(request.clone().body!, max, () => tooLarge({}));
+  return body.byteLength === 0 ? undefined : body;
 }
 
 function header(request: Request, name: string): string | undefined {

@@ -7,7 +7,8 @@
  * Checks: RFC vectors (SHA-256 FIPS 180-2 B.1 / RFC 6234, HKDF-SHA256 RFC 5869 A.1, X25519
  * RFC 7748 §5.2 and §6.1, ChaCha20-Poly1305 RFC 8439 §2.8.2), an in-memory handshake with records
  * both ways (data, rekey, a forged record refused, close), an EAPI round trip (sign, verify, a
- * request it does not cover refused) and, given a server URL, connect() with an echo and a clean close.
+ * request it does not cover refused), createEapiFetch refusing a Request body over maxBodyBytes
+ * (string and endless stream: it once hung in Bun) and, given a server URL, connect() with an echo and a clean close.
  * It never throws: every check reports { name, ok, detail }.
  */
 
@@ -39,6 +40,17 @@ async function expectCodeAsync(fn, code) {
     throw new Error(`expected ${code}, got ${err?.code ?? err}`);
   }
   throw new Error(`expected ${code}, nothing was thrown`);
+}
+
+/** Rejects when `promise` has not settled in `seconds`: a hang is reported by name, not as the whole run timing out. */
+async function settlesWithin(seconds, what, promise) {
+  let timer;
+  const hung = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${seconds} s`)), seconds * 1000)));
+  try {
+    return await Promise.race([promise, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** RFC 8439 §2.8.2: the AEAD construction's example. */
@@ -156,6 +168,27 @@ function protocolChecks(e2e2) {
       if (verified.scope !== 'orders:read') throw new Error(`verified scope ${verified.scope}`);
       const other = eapi.sign({ method: 'GET', path: '/orders', timestamp: now + 1 });
       expectCode(() => server.verifyEapi({ authorization: other, method: 'GET', path: '/admin', now, requiredScope: 'orders:read' }), 'ERR_AUTHENTICATION_FAILED');
+    },
+    'createEapiFetch: a Request over maxBodyBytes is ERR_PAYLOAD_TOO_LARGE and nothing is sent (string and stream bodies)': async () => {
+      const { client, server } = await handshake(e2e2, e2e2.generateApiKey());
+      server.open(client.seal(new Uint8Array(0)));
+      let sent = 0;
+      const send = async () => {
+        sent++;
+        return new Response(null, { status: 204 });
+      };
+      const signedFetch = e2e2.createEapiFetch(client, { scope: 'orders:write', lifetimeMs: 60_000, maxBodyBytes: 8, fetch: send });
+      const url = 'https://api.example.test/orders';
+      const bodies = { string: () => '123456789' };
+      // An endless stream; Firefox has no stream request bodies (no Request.prototype.body).
+      if ('body' in Request.prototype) bodies.stream = () => new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(4)) });
+      for (const [kind, body] of Object.entries(bodies)) {
+        // A Request input is cloned (a tee): giving up on that branch must not wait for the caller's branch.
+        const request = new Request(url, { method: 'POST', body: body(), duplex: 'half' });
+        await settlesWithin(30, `${kind} body`, expectCodeAsync(() => signedFetch(request), 'ERR_PAYLOAD_TOO_LARGE'));
+      }
+      const ok = await signedFetch(url, { method: 'POST', body: '12345678' });
+      if (ok.status !== 204 || sent !== 1) throw new Error(`exactly maxBodyBytes: status ${ok.status}, ${sent} requests sent`);
     },
   };
 }

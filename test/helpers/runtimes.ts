@@ -123,6 +123,7 @@ export function expectConformance(results: ConformanceResult[], { connect }: { c
     'handshake and records (data both ways, rekey, forged record, close)',
     'wrong API key is ERR_AUTHENTICATION_FAILED',
     'EAPI round trip (sign, verify, wrong path refused)',
+    'createEapiFetch: a Request over maxBodyBytes is ERR_PAYLOAD_TOO_LARGE and nothing is sent (string and stream bodies)',
   ]));
   expect(names.includes('connect(): echo over a local e2e2 server, clean close')).toBe(connect);
 }
