@@ -3,6 +3,7 @@
  * signer (createEapiFetch) and the verifier (e2e2/http) hold the whole body before anything else.
  * Memory is at most `max` bytes (plus one chunk) per body, whatever the sender streams.
  */
+import { concatByteList } from '../noise/bytes.js';
 
 /** The stream's bytes (an empty array for an empty stream); more than `max` bytes: cancels it and throws `tooLarge()`. */
 export async function readStreamBounded(stream: ReadableStream<Uint8Array>, max: number, tooLarge: () => Error): Promise<Uint8Array> {
@@ -22,12 +23,5 @@ export async function readStreamBounded(stream: ReadableStream<Uint8Array>, max:
     chunks.push(value);
   }
   if (chunks.length === 1) return chunks[0]!;
-  // Not concatBytes(...chunks): a peer's million 1-byte chunks would overflow the argument list.
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatByteList(chunks);
 }
