@@ -7,19 +7,11 @@ import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder } from '../bindings/e2e2/framing.js';
 import { expectCode } from './oracle/harness.js';
+import { cat } from './oracle/noise.js';
 
 const bytes = (n: number, seed = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + 1) & 0xff);
 /** Messages as hex strings: toStrictEqual on 64 KiB typed arrays compares element by element, slowly. */
 const hex = (messages: Uint8Array[]): string[] => messages.map((m) => Buffer.from(m).toString('hex'));
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 
 describe('encodeFrame', () => {
   it('u16be(length) || message', () => {
@@ -61,7 +53,7 @@ describe('FrameDecoder', () => {
     expect(decoder.push(Uint8Array.of(8))).toStrictEqual([Uint8Array.of(9, 8)]);
     expect(decoder.bufferedBytes).toBe(0);
     // Two frames and the first byte of a third in one chunk.
-    expect(decoder.push(concat(encodeFrame(Uint8Array.of(1)), encodeFrame(Uint8Array.of(2, 3)), Uint8Array.of(0)))).toStrictEqual([Uint8Array.of(1), Uint8Array.of(2, 3)]);
+    expect(decoder.push(cat(encodeFrame(Uint8Array.of(1)), encodeFrame(Uint8Array.of(2, 3)), Uint8Array.of(0)))).toStrictEqual([Uint8Array.of(1), Uint8Array.of(2, 3)]);
     expect(decoder.bufferedBytes).toBe(1);
     expect(decoder.push(Uint8Array.of(1, 4))).toStrictEqual([Uint8Array.of(4)]);
     expect(decoder.push(new Uint8Array(0))).toStrictEqual([]);
@@ -92,7 +84,7 @@ describe('FrameDecoder', () => {
 
   it('reassembles a stream of frames of many sizes from chunks of every size (compaction and growth of its buffer)', () => {
     const messages = [1, 255, 256, 257, 2, 1000, 3, 4096, 7, 300, 65535, 5, 511].map((n, i) => bytes(n, i));
-    const stream = concat(...messages.map(encodeFrame));
+    const stream = cat(...messages.map(encodeFrame));
     for (const chunkSize of [1, 2, 3, 7, 64, 255, 256, 257, 1023, 4099, stream.length]) {
       const decoder = new FrameDecoder();
       const out: Uint8Array[] = [];
@@ -107,7 +99,7 @@ describe('FrameDecoder', () => {
     // behind them but fit once moved to the front (148 <= 256); the rest (404 pending) makes it grow.
     const a = bytes(150, 1);
     const b = bytes(250, 2);
-    const stream = concat(encodeFrame(a), encodeFrame(b), encodeFrame(a));
+    const stream = cat(encodeFrame(a), encodeFrame(b), encodeFrame(a));
     const decoder = new FrameDecoder();
     expect(decoder.push(stream.subarray(0, 200))).toStrictEqual([a]);
     expect(decoder.bufferedBytes).toBe(48);
