@@ -51,6 +51,8 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
   let localReason = '';
   let failed = false;
   let paused = false;
+  /** The peer's FIN arrived; ours answers it once every complete frame before it was delivered. */
+  let peerEnded = false;
   /** Complete messages not yet delivered (reading paused in the middle of a chunk). */
   let ready: Uint8Array[] = [];
   let frameTimer: ReturnType<typeof setTimeout> | undefined;
@@ -127,6 +129,7 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
       socket.onActivity();
       socket.onMessage(message);
     }
+    if (peerEnded && ready.length === 0) endOurSide();
   };
   /** Run a handler so that nothing it throws reaches the socket's emitter (see socket.ts). */
   const guarded =
@@ -167,8 +170,17 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
       armFrameTimer();
     }),
   );
-  // The peer's FIN: it sends nothing more. Answer with ours (the Channel saw its CLOSE record, or calls this a truncation).
-  tcp.on('end', guarded(endOurSide));
+  // The peer's FIN: it sends nothing more. Answer with ours (the Channel saw its CLOSE record, or
+  // calls this a truncation), but only after the frames still waiting are delivered: Node emits
+  // 'end' after the last chunk's 'data' even when that handler paused, and our FIN closes the
+  // socket, which would drop them (the peer's CLOSE record among them).
+  tcp.on(
+    'end',
+    guarded(() => {
+      peerEnded = true;
+      if (ready.length === 0) endOurSide();
+    }),
+  );
   tcp.on('error', noop);
   tcp.on(
     'close',
