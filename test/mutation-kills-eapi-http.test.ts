@@ -386,6 +386,9 @@ describe('verification: crafted signatures reach each check', () => {
     const expired = (params: SfParams, now: number) => expectCodeAsync(() => verifyCrafted(craft(GET, params), { now, clockSkewMs: 10 * MINUTE }), 'ERR_EAPI_EXPIRED', 'EAPI expired');
     const ok = (params: SfParams, now: number) => expect(verifyCrafted(craft(GET, params), { now, clockSkewMs: 10 * MINUTE })).resolves.toMatchObject({ index: 3 });
     await expired(craftParams(), EXPIRES_AT);
+    // The EAPI's own expiry alone: a signature that would live past it.
+    await expired(craftParams({ expires: EXPIRES_AT / 1000 + 60 }), EXPIRES_AT);
+    await ok(craftParams({ expires: EXPIRES_AT / 1000 + 60 }), EXPIRES_AT - 1);
     await ok(craftParams({ expires: s + 700 }), EXPIRES_AT - 1);
     await expired(craftParams({ expires: s + 60 }), NOW + 60_000);
     await ok(craftParams({ expires: s + 60 }), NOW + 59_999);
