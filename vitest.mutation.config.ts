@@ -19,6 +19,7 @@ export default defineConfig({
       'test/eapi-http.test.ts',
       'test/eapi-registry.test.ts',
       'test/protocol-vectors.test.ts',
+      'test/channel-close-codes.test.ts',
       'test/mutation-kills-*.test.ts',
       'test/wipes*.test.ts',
     ],
