@@ -5,6 +5,7 @@
  * truncation with the mapped close code, typed errors.
  */
 import { once } from 'node:events';
+import { getDefaultHighWaterMark } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { channelDuplex } from '../bindings/channel/duplex.js';
 import { AuthenticationError, ConnectionClosedError, KeyRevokedError } from '../bindings/errors.js';
@@ -182,7 +183,8 @@ describe('channelDuplex()', () => {
     expect(() => channelDuplex(client)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_STATE', message: 'this channel is already read by channelDuplex(); a channel feeds one stream adapter' }));
     const s = channelDuplex(server);
     expect(s.allowHalfOpen).toBe(true);
-    expect(s.readableHighWaterMark).toBe(16 * 1024);
+    expect(s.readableHighWaterMark).toBe(getDefaultHighWaterMark(false));
+    expect(s.writableHighWaterMark).toBe(getDefaultHighWaterMark(false));
   });
 
   it('bytes both ways as Buffers (strings encoded); end() is the CLOSE record; the peer\'s CLOSE ends the readable', async () => {
