@@ -224,6 +224,12 @@ describe('addresses: budget keys', () => {
     expect(addressKey('::FFFF:10.1.2.3')).toBe('10.1.2.3');
     expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
     expect(addressKey('10.0.0.1%x')).toBe('10.0.0.1');
+    expect(addressKey('%x')).toBe('');
+    // Only a whole ::ffff:a.b.c.d is IPv4-mapped; multi-digit parts in every position.
+    expect(addressKey('::ffff:10.12.34.56')).toBe('10.12.34.56');
+    expect(addressKey('::ffff:192.168.100.200')).toBe('192.168.100.200');
+    expect(addressKey('1::ffff:10.1.2.3')).toBe('1:0:0:0::/64');
+    expect(addressKey('::ffff:1.2.3.4:5')).toBe('0:0:0:0::/64');
   });
 
   it('IPv6: the first four hextets, lower case, leading zeros dropped, :: expanded', () => {
@@ -234,6 +240,12 @@ describe('addresses: budget keys', () => {
     expect(addressKey('::')).toBe('0:0:0:0::/64');
     expect(addressKey('2001:db8:1:2::')).toBe('2001:db8:1:2::/64');
     expect(addressKey('2001:db8:1::5:6:7')).toBe('2001:db8:1:0::/64');
+    // The hextets after '::' count: they decide how many zeros it stands for.
+    expect(addressKey('1::2:3:4:5:6:7')).toBe('1:0:2:3::/64');
+    expect(addressKey('1::2:3:4:5:1.2.3.4')).toBe('1:0:2:3::/64');
+    expect(addressKey('1::')).toBe('1:0:0:0::/64');
+    // Not well formed (fewer than eight hextets, no '::'): the missing ones are zeros.
+    expect(addressKey('1:2')).toBe('1:2:0:0::/64');
     expect(addressKey('0000:0:00:000::')).toBe('0:0:0:0::/64');
     // A trailing dotted IPv4 part is two hextets.
     expect(addressKey('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
