@@ -7,7 +7,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_RECORD_DATA_BYTES, type Channel, type CloseInfo } from '../bindings/channel/channel.js';
 import { ApplicationError, AuthenticationError, ConnectionClosedError, MalformedMessageError, isE2E2Error } from '../bindings/errors.js';
-import { channelPair, settle } from './helpers/memory-socket.js';
+import { Channel as ChannelClass } from '../bindings/channel/channel.js';
+import { setSessionNoncesForTestingOnly } from '../bindings/e2e2/session.js';
+import { channelPair, memorySocketPair, settle, testSettings } from './helpers/memory-socket.js';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -200,9 +202,9 @@ describe('channel: receiving, queueing, pausing', () => {
   });
 
   it('pauses reading past readableHighWaterMark (64 bytes counted per message), resumes below half', async () => {
-    const { client, server, serverSocket } = await channelPair({ server: { readableHighWaterMark: 200 } });
-    // Each empty message counts 64 bytes: 3 = 192 (not over), 4 = 256 (over).
-    for (let i = 0; i < 3; i++) client.send('');
+    const { client, server, serverSocket } = await channelPair({ server: { readableHighWaterMark: 256 } });
+    // Each empty message counts 64 bytes: 4 = 256 (at the mark, not over), 5 = 320 (over).
+    for (let i = 0; i < 4; i++) client.send('');
     await settle();
     expect(serverSocket.pauseCalls).toBe(0);
     client.send('');
@@ -210,13 +212,22 @@ describe('channel: receiving, queueing, pausing', () => {
     expect(serverSocket.pauseCalls).toBe(1);
     expect(serverSocket.paused).toBe(true);
     const iterator = server[Symbol.asyncIterator]();
-    // 256 -> 192 -> 128 (not below 100) -> 64: resume.
+    // 320 -> 256 -> 192 -> 128 (half: not below it) -> 64: resume.
+    await iterator.next();
     await iterator.next();
     await iterator.next();
     expect(serverSocket.resumeCalls).toBe(0);
     await iterator.next();
     expect(serverSocket.resumeCalls).toBe(1);
     expect(serverSocket.paused).toBe(false);
+    await iterator.next();
+    // Message bytes count too: 192 + 64 is at the mark; one more message is over.
+    client.send(new Uint8Array(192));
+    await settle();
+    expect(serverSocket.pauseCalls).toBe(1);
+    client.send(new Uint8Array(0));
+    await settle();
+    expect(serverSocket.pauseCalls).toBe(2);
   });
 
   it('handing the queue to a listener resumes reading; a user pause() keeps it paused', async () => {
@@ -841,5 +852,103 @@ describe('channel: keepalive and maximum age', () => {
     expect(serverSocket.closeCalls).toEqual([[4007, 'session expired']]);
     expect(info).toEqual({ code: 1000, reason: 'closed', initiator: 'local' });
     expect(await client.closed).toEqual({ code: 4007, reason: 'session expired', initiator: 'remote' });
+  });
+});
+
+describe('channel: timers, exhausted sessions, disposal', () => {
+  it('keepalive and maximum-age timers do not keep the process alive; the close timers do', async () => {
+    const { clientSession } = await channelPair();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const [socket] = memorySocketPair();
+    const channel = new ChannelClass(socket, clientSession, testSettings(() => {}, { keepaliveIntervalMs: 60_000, maxAgeMs: 60_000, closeTimeoutMs: 60_000 }));
+    expect(timers()).toBe(before);
+    void channel.close();
+    expect(timers()).toBe(before + 1);
+    socket.finish(1006, '');
+    expect(timers()).toBe(before);
+  });
+
+  it('every timer is cleared once the WebSocket closed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { client, clientSocket } = await channelPair({ client: { keepaliveIntervalMs: 1000, maxAgeMs: 50_000, closeTimeoutMs: 10_000 }, server: { allowHalfOpen: true } });
+    expect(vi.getTimerCount()).toBe(2);
+    void client.close();
+    expect(vi.getTimerCount()).toBe(3);
+    clientSocket.finish(1006, '');
+    expect(vi.getTimerCount()).toBe(0);
+    const b = await channelPair({ client: { keepaliveIntervalMs: 1000, closeTimeoutMs: 10_000 } });
+    void b.client.destroy();
+    expect(vi.getTimerCount()).toBe(1);
+    b.clientSocket.finish(1006, '');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('an exhausted session still ends: no CLOSE record can be sealed, end() does not throw', async () => {
+    const { client, clientSocket, clientSession } = await channelPair();
+    setSessionNoncesForTestingOnly(clientSession, { send: (1n << 64n) - 1n });
+    expect(() => client.send('x')).toThrow(expect.objectContaining({ code: 'ERR_NONCE_EXHAUSTED' }));
+    expect(() => client.end()).not.toThrow();
+    expect(clientSocket.sent.length).toBe(0);
+    expect(client.writable).toBe(false);
+  });
+
+  it('a failure disposes the session at once (EAPIs end before the socket closes)', async () => {
+    const { client, server, serverSocket } = await channelPair();
+    const now = Date.now();
+    const request = { method: 'GET', path: '/' };
+    const authorization = client.issueEapi({ scope: 's', expiresAt: now + 60_000 }).sign({ ...request, timestamp: now });
+    serverSocket.peer = undefined;
+    server.abort(new MalformedMessageError('x'));
+    expect(server.state).toBe('closing');
+    expect(() => server.verifyEapi({ authorization, ...request, now, requiredScope: 's' })).toThrow(expect.objectContaining({ code: 'ERR_SESSION_DISPOSED' }));
+    client.abort(new MalformedMessageError('x'));
+    expect(() => client.issueEapi({ scope: 's', expiresAt: now + 60_000 })).toThrow(expect.objectContaining({ code: 'ERR_SESSION_DISPOSED' }));
+  });
+
+  it('nothing is processed after a WebSocket protocol error; close() after a failure sends no CLOSE record', async () => {
+    const { client, server, serverSocket, clientSocket } = await channelPair();
+    const got = collect(server);
+    serverSocket.onProtocolError(new MalformedMessageError('invalid WebSocket frames'));
+    client.send('ignored');
+    await settle();
+    expect(got).toEqual([]);
+    expect(server.bytesReceived).toBe(0);
+    void server.close();
+    serverSocket.onProtocolError(new AuthenticationError('second'));
+    expect(serverSocket.sent.length).toBe(0);
+    expect(serverSocket.closeCalls).toEqual([]);
+    serverSocket.finish(1002, 'invalid frame');
+    expect((await server.closed).error?.message).toBe('invalid WebSocket frames');
+    void clientSocket;
+  });
+
+  it('close() while the close frame is already out (a failure in progress) changes nothing', async () => {
+    const { client, clientSocket } = await channelPair();
+    clientSocket.peer = undefined;
+    void client.destroy();
+    void client.close();
+    expect(clientSocket.sent.length).toBe(0);
+    expect(clientSocket.closeCalls).toEqual([[1011, 'internal error']]);
+  });
+
+  it('a keepalive does not fire while the receive queue is full (nobody reads)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { client, server, serverSocket } = await channelPair({ server: { keepaliveIntervalMs: 1000, keepaliveTimeoutMs: 500, readableHighWaterMark: 10 } });
+    client.send(new Uint8Array(20));
+    await settle();
+    expect(serverSocket.paused).toBe(true);
+    serverSocket.peer = undefined;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(serverSocket.pings).toBe(0);
+    expect(server.state).toBe('open');
+    // Stopped reading after a ping: the missing answer is not the peer's fault either.
+    const b = await channelPair({ server: { keepaliveIntervalMs: 1000, keepaliveTimeoutMs: 500, readableHighWaterMark: 10 } });
+    b.serverSocket.peer = undefined;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(b.serverSocket.pings).toBe(1);
+    b.server.pause();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(b.serverSocket.closeCalls).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@
 import { Channel, type ChannelSettings } from '../../bindings/channel/channel.js';
 import type { MessageSocket } from '../../bindings/channel/socket.js';
 import { generateApiKey } from '../../bindings/e2e2/api-key.js';
+import type { ClientSession, ServerSession } from '../../bindings/e2e2/session.js';
 import type { E2E2Error } from '../../bindings/errors.js';
 import { handshakePair } from './handshake.js';
 
@@ -168,6 +169,8 @@ export interface ChannelPair {
   clientErrors: E2E2Error[];
   serverErrors: E2E2Error[];
   keyId: string;
+  clientSession: ClientSession;
+  serverSession: ServerSession;
 }
 
 /** A client and a server Channel after a real in-memory handshake and key confirmation. */
@@ -182,7 +185,7 @@ export async function channelPair(options: { client?: Partial<ChannelSettings>; 
   const serverErrors: E2E2Error[] = [];
   const client = new Channel(clientSocket, clientSession, testSettings((e) => clientErrors.push(e), options.client));
   const server = new Channel(serverSocket, serverSession, testSettings((e) => serverErrors.push(e), options.server));
-  return { client, server, clientSocket, serverSocket, clientErrors, serverErrors, keyId: key.keyId };
+  return { client, server, clientSocket, serverSocket, clientErrors, serverErrors, keyId: key.keyId, clientSession, serverSession };
 }
 
 /** Let every queued microtask and frame run. */
