@@ -752,9 +752,18 @@ describe('channel: failures and their close codes', () => {
     expect(info.initiator).toBe('remote');
     expect(info.error?.message).toBe("the channel was truncated: the WebSocket closed (code 1000) before the peer's CLOSE record");
     expect(ending).toBe(1);
+    expect(server.writable).toBe(false);
     // A second close event is ignored.
     serverSocket.onClose(1011, 'x');
     expect((await server.closed).code).toBe(1000);
+    const late: CloseInfo[] = [];
+    server.on('close', (i) => late.push(i));
+    await settle();
+    expect(late.map((i) => i.code)).toEqual([1000]);
+    // A failure after the close changes nothing: no close frame, the same info.
+    expect(await server.destroy(new Error('late'))).toBe(info);
+    expect(serverSocket.closeCalls).toEqual([]);
+    expect(ending).toBe(1);
   });
 
   it('every error is a typed E2E2Error', async () => {

@@ -413,7 +413,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
       this.#needDrain = true;
       void this.#socket.drained().then(() => {
         this.#needDrain = false;
-        if (this.#state === 'closed') return;
+        // After the close there are none: #onSocketClose cleared them.
         for (const l of this.#drainListeners) if (!this.#call(l)) return;
       });
     }
