@@ -1,7 +1,8 @@
 /**
  * Vitest configuration for mutation testing only (`npm run test:mutation`, stryker.config.mjs):
- * the fast unit suites of the Noise and E2-E2 layers (EAPI over HTTP and the signing fetch included), not the channel, hostile, CLI or browser
- * suites (child processes and sockets, minutes per run). Property tests run fewer cases here:
+ * the fast unit suites of the Noise and E2-E2 layers (EAPI over HTTP and the signing fetch included) and of the channel layer (the close-code
+ * table; test/mutation-kills-channel-*.test.ts run the Channel over an in-memory socket pair), not the channel-over-network,
+ * hostile, CLI or browser suites (child processes and sockets, minutes per run). Property tests run fewer cases here:
  * each of about 1,200 mutants reruns the tests that cover it.
  */
 import { defineConfig } from 'vitest/config';
@@ -20,6 +21,7 @@ export default defineConfig({
       'test/eapi-registry.test.ts',
       'test/eapi-fetch.test.ts',
       'test/protocol-vectors.test.ts',
+      'test/channel-close-codes.test.ts',
       'test/mutation-kills-*.test.ts',
       'test/wipes*.test.ts',
     ],

@@ -13,12 +13,14 @@ export function addressKey(address: string | undefined): string {
   // IPv4-mapped IPv6 (::ffff:a.b.c.d), as dual-stack listeners report IPv4 peers.
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);
   if (mapped) return mapped[1]!;
-  const [head = '', tail] = plain.split('::', 2);
+  // '::' stands for the zero hextets that make eight; without it nothing is missing (a
+  // well-formed address then has eight already). An empty part after '::' is past the /64.
+  const [head, tail] = plain.split('::', 2) as [string, string?];
   const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const right = tail ? tail.split(':') : [];
   // Each hextet is at most 4 hex digits; a trailing dotted IPv4 part counts as two hextets.
   const width = (parts: string[]) => parts.reduce((n, p) => n + (p.includes('.') ? 2 : 1), 0);
-  const hextets = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - width(left) - width(right))).fill('0'), ...right];
+  const hextets = [...left, ...Array<string>(Math.max(0, 8 - width(left) - width(right))).fill('0'), ...right];
   return `${hextets
     .slice(0, 4)
     .map((h) => (h.includes('.') ? h : h.toLowerCase().replace(/^0+(?=.)/, '')))

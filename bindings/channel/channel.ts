@@ -413,7 +413,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
       this.#needDrain = true;
       void this.#socket.drained().then(() => {
         this.#needDrain = false;
-        if (this.#state === 'closed') return;
+        // After the close there are none: #onSocketClose cleared them.
         for (const l of this.#drainListeners) if (!this.#call(l)) return;
       });
     }
@@ -587,9 +587,8 @@ export class Channel implements AsyncIterable<Uint8Array> {
       if (!this.#settings.allowHalfOpen) this.end();
       return Promise.resolve({ done: true, value: undefined });
     }
-    if (this.#closeInfo) {
-      return this.#closeInfo.error ? Promise.reject(this.#closeInfo.error) : Promise.resolve({ done: true, value: undefined });
-    }
+    // Closed without the peer's CLOSE record: closeInfo always carries the error then.
+    if (this.#closeInfo) return Promise.reject(this.#closeInfo.error);
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
