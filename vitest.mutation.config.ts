@@ -21,6 +21,11 @@ export default defineConfig({
       'test/protocol-vectors.test.ts',
       'test/mutation-kills-*.test.ts',
       'test/wipes*.test.ts',
+      // bindings/channel key store (keystore*.ts): in-process suites only; the kill -9 writers
+      // (test/channel-keystore-crash.test.ts) take a minute per run.
+      'test/channel-keystore.test.ts',
+      'test/channel-keystore-lock.test.ts',
+      'test/channel-keystore-permissions.test.ts',
     ],
     env: { E2E2_FUZZ_RUNS: process.env.E2E2_FUZZ_RUNS ?? '200' },
     testTimeout: 120_000,
