@@ -24,7 +24,7 @@ function replaceFile(text: string): void {
   renameSync(`${store.path}.edit`, store.path);
 }
 
-const fileWith = (...keys: object[]) => JSON.stringify({ version: 1, keys });
+const fileWith = (...keys: unknown[]) => JSON.stringify({ version: 1, keys });
 const validKey = (fields: object = {}) => ({ id: 'a', secret: generate().secret, label: 'l', created: 't', revoked: null, ...fields });
 
 describe('KeyStore file structure, field by field', () => {
