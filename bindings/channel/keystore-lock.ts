@@ -213,7 +213,7 @@ export class StoreLock {
     let mtimeMs = 0;
     try {
       ({ dev, ino, mtimeMs } = fstatSync(fd));
-      const bytes = Buffer.from(text, 'utf8');
+      const bytes = Buffer.from(text);
       let written = 0;
       while (written < bytes.length) written += writeSync(fd, bytes, written);
     } catch (error) {
@@ -241,7 +241,6 @@ export class StoreLock {
 
   /** Remove the lock if it is still ours; never someone else's. */
   release(): void {
-    if (!this.#held) return;
     this.#held = false;
     try {
       // Look first, so that a lock that is visibly someone else's is not even moved.
