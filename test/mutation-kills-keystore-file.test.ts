@@ -16,6 +16,8 @@ const store = useTempStore();
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const exactly = (message: string) => new RegExp(`^${escape(message)}$`);
 const sub = () => dirname(store.path);
+/** The errno of an error's cause: the system error is kept for the operator. */
+const causeCode = (error: Error) => (error.cause as { code?: string } | undefined)?.code;
 
 describe('isNodeError', () => {
   it('is true only for an object whose code is one of those named', () => {
@@ -37,7 +39,8 @@ describe('escapeRegExp', () => {
 
 describe('checkDirectories', () => {
   it('a directory that does not exist, or is a file, is ERR_KEY_STORE naming it', () => {
-    expectKeyStoreError(() => checkDirectories(join(store.dir, 'missing', 'keys.json')), exactly(`cannot resolve the key store directory ${join(store.dir, 'missing')}`));
+    const missing = expectKeyStoreError(() => checkDirectories(join(store.dir, 'missing', 'keys.json')), exactly(`cannot resolve the key store directory ${join(store.dir, 'missing')}`));
+    expect(causeCode(missing)).toBe('ENOENT');
     const file = join(store.dir, 'file');
     writeFileSync(file, '', { mode: 0o600 });
     expectKeyStoreError(() => checkDirectories(join(file, 'keys.json')), exactly(`${file} is not a directory`));
@@ -82,13 +85,13 @@ describe('temporary files', () => {
 
   it('each step that fails is ERR_KEY_STORE naming the store, and leaves no temporary file', () => {
     const missing = join(store.dir, 'missing', 'keys.json');
-    expectKeyStoreError(() => writeTemp(missing, Buffer.from('x')), exactly(`cannot create a temporary file beside key store ${missing}`));
-    expectKeyStoreError(() => listDirectory(missing), exactly(`cannot list the key store directory ${dirname(missing)}`));
+    expect(causeCode(expectKeyStoreError(() => writeTemp(missing, Buffer.from('x')), exactly(`cannot create a temporary file beside key store ${missing}`)))).toBe('ENOENT');
+    expect(causeCode(expectKeyStoreError(() => listDirectory(missing), exactly(`cannot list the key store directory ${dirname(missing)}`)))).toBe('ENOENT');
     expectKeyStoreError(() => removeOrphanedTemps(missing), /^cannot list the key store directory/);
     // rename(2) cannot replace a non-empty directory.
     mkdirSync(join(store.path, 'occupied'), { recursive: true, mode: 0o700 });
     const tmp = writeTemp(store.path, Buffer.from('x'));
-    expectKeyStoreError(() => replaceWith(tmp, store.path), exactly(`cannot replace key store ${store.path}`));
+    expect(causeCode(expectKeyStoreError(() => replaceWith(tmp, store.path), exactly(`cannot replace key store ${store.path}`)))).toMatch(/^E(ISDIR|NOTEMPTY|EXIST)$/);
     expect(existsSync(tmp)).toBe(false);
   });
 
@@ -108,7 +111,7 @@ describe('reading the store', () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(store.path, resolve));
     try {
-      expectKeyStoreError(() => new KeyStore(store.path, { generate }), exactly(`cannot open key store ${store.path}`));
+      expect(causeCode(expectKeyStoreError(() => new KeyStore(store.path, { generate }), exactly(`cannot open key store ${store.path}`)))).toBe('ENXIO');
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

@@ -19,6 +19,8 @@ const sub = () => dirname(store.path);
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const exactly = (message: string) => new RegExp(`^${escape(message)}$`);
 const options = { timeoutMs: 0, staleMs: 60_000 };
+/** The errno of an error's cause: the system error is kept for the operator. */
+const causeCode = (error: Error) => (error.cause as { code?: string } | undefined)?.code;
 
 function deadPid(): number {
   return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
@@ -105,7 +107,7 @@ describe('removeIfSame', () => {
     // The moved copy's name (`<lock>.<pid>.<12 hex>.stale`) is longer than NAME_MAX allows.
     const long = join(store.dir, `${'k'.repeat(240)}.lock`);
     plant(long, content({}));
-    expectKeyStoreError(() => removeIfSame(long, readLock(long)!), exactly(`cannot move lock file ${long}`));
+    expect(causeCode(expectKeyStoreError(() => removeIfSame(long, readLock(long)!), exactly(`cannot move lock file ${long}`)))).toBe('ENAMETOOLONG');
     expect(readFileSync(long, 'utf8')).toBe(content({}));
   });
 });
@@ -116,16 +118,16 @@ describe('readLock and acquire errors', () => {
     const keys = new KeyStore(store.path, { generate, lockTimeoutMs: 0 });
     writeFileSync(join(sub(), 'target'), content({}), { mode: 0o600 });
     symlinkSync(join(sub(), 'target'), lockPath());
-    expectKeyStoreError(() => keys.create(), exactly(`cannot read lock file ${lockPath()}`));
+    expect(causeCode(expectKeyStoreError(() => keys.create(), exactly(`cannot read lock file ${lockPath()}`)))).toBe('ELOOP');
     unlinkSync(lockPath());
     mkdirSync(lockPath());
-    expectKeyStoreError(() => keys.create(), exactly(`cannot read lock file ${lockPath()}`));
+    expect(causeCode(expectKeyStoreError(() => keys.create(), exactly(`cannot read lock file ${lockPath()}`)))).toBe('EISDIR');
     expect(readLock(join(sub(), 'absent'))).toBeUndefined();
   });
 
   it('a lock that cannot be created is ERR_KEY_STORE naming it', () => {
     const path = join(store.dir, 'missing', 'keys.json.lock');
-    expectKeyStoreError(() => StoreLock.acquire(path, options), exactly(`cannot create lock file ${path}`));
+    expect(causeCode(expectKeyStoreError(() => StoreLock.acquire(path, options), exactly(`cannot create lock file ${path}`)))).toBe('ENOENT');
   });
 });
 

@@ -98,6 +98,20 @@ describe('KeyStore.create labels and the copies it hands out', () => {
   });
 });
 
+describe('KeyStore.list', () => {
+  it("shows another writer's change without a lookup in between, and refuses once closed", () => {
+    const server = new KeyStore(store.path, { generate });
+    expect(server.list()).toEqual([]);
+    const writer = new KeyStore(store.path, { generate });
+    const key = writer.create('from the CLI');
+    expect(server.list().map((k) => k.id)).toEqual([key.id]);
+    writer.revoke(key.id);
+    expect(server.list()[0]!.revoked).not.toBeNull();
+    server.close();
+    expectKeyStoreError(() => server.list(), exactly(`key store ${store.path} is closed`));
+  });
+});
+
 describe('KeyStore while running, when the file cannot even be stat-ed', () => {
   it('fails at startup, but once loaded keeps the good copy and reports each outage once', () => {
     const writer = new KeyStore(store.path, { generate });
@@ -115,7 +129,8 @@ describe('KeyStore while running, when the file cannot even be stat-ed', () => {
       renameSync(`${sub}.away`, sub);
     };
     breakPath();
-    expectKeyStoreError(() => new KeyStore(store.path, { generate }), exactly(`cannot stat key store ${store.path}`));
+    const startup = expectKeyStoreError(() => new KeyStore(store.path, { generate }), exactly(`cannot stat key store ${store.path}`));
+    expect((startup.cause as { code?: string }).code).toBe('ENOTDIR');
     for (let i = 0; i < 3; i++) expect(server.lookup(a.id)).toEqual(bytes(a.secret));
     expect(reported.map((error) => error.message)).toEqual([`cannot stat key store ${store.path}`]);
     repair();
@@ -194,7 +209,8 @@ describe('KeyStore writes: directories', () => {
   it('a file where the directory must be is ERR_KEY_STORE naming the directory', () => {
     const keys = new KeyStore(store.path, { generate });
     writeFileSync(dirname(store.path), 'in the way');
-    expectKeyStoreError(() => keys.create(), exactly(`cannot create the key store directory ${dirname(store.path)}`));
+    const error = expectKeyStoreError(() => keys.create(), exactly(`cannot create the key store directory ${dirname(store.path)}`));
+    expect((error.cause as { code?: string }).code).toMatch(/^E(EXIST|NOTDIR)$/);
   });
 
   it('checks the directory before the first key is written (no file yet), and leaves nothing there', () => {

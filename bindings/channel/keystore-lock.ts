@@ -75,13 +75,14 @@ export function readLock(path: string): LockSnapshot | undefined {
 
 function parseLock(text: string): LockContent | undefined {
   if (text.length > LOCK_MAX_BYTES) return undefined;
+  let value: Partial<LockContent> | null;
   try {
-    const value = JSON.parse(text) as Partial<LockContent>;
-    const valid = Number.isSafeInteger(value.pid) && value.pid! > 0 && typeof value.hostname === 'string' && typeof value.token === 'string';
-    return valid ? (value as LockContent) : undefined;
+    value = JSON.parse(text) as Partial<LockContent> | null;
   } catch {
     return undefined;
   }
+  const valid = Number.isSafeInteger(value?.pid) && value!.pid! > 0 && typeof value!.hostname === 'string' && typeof value!.token === 'string';
+  return valid ? (value as LockContent) : undefined;
 }
 
 /** kill(pid, 0) sends nothing: ESRCH means no such process; EPERM means it exists (another user's). */
@@ -154,7 +155,7 @@ export function removeLockLeftovers(lock: string): number {
     const match = pattern.exec(name);
     if (match === null) continue;
     const path = join(dirname(lock), name);
-    let old = false;
+    let old: boolean;
     try {
       old = Date.now() - statSync(path).mtimeMs > PARTIAL_LOCK_MS;
     } catch {
