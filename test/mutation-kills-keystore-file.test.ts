@@ -95,6 +95,18 @@ describe('temporary files', () => {
     expect(existsSync(tmp)).toBe(false);
   });
 
+  it('a write that fails closes and removes its temporary file, keeping the error as cause', () => {
+    mkdirSync(sub(), { mode: 0o700 });
+    const openDescriptors = () => readdirSync('/proc/self/fd').length;
+    const before = process.platform === 'linux' ? openDescriptors() : 0;
+    // Something writeSync refuses stands for a full disk (ENOSPC), which a test cannot arrange.
+    const refused = { length: 3 } as unknown as Uint8Array;
+    const error = expectKeyStoreError(() => writeTemp(store.path, refused), exactly(`cannot write key store ${store.path}`));
+    expect(causeCode(error)).toBe('ERR_INVALID_ARG_TYPE');
+    expect(readdirSync(sub())).toEqual([]);
+    if (process.platform === 'linux') expect(openDescriptors()).toBe(before);
+  });
+
   it('replaceWith renames the temporary file over the store', () => {
     mkdirSync(sub(), { mode: 0o700 });
     writeFileSync(store.path, 'old', { mode: 0o600 });

@@ -209,27 +209,19 @@ export class StoreLock {
       if (isNodeError(error, 'EEXIST')) return undefined;
       throw new KeyStoreError(`cannot create lock file ${path}`, { cause: error });
     }
-    let dev = 0;
-    let ino = 0;
-    let mtimeMs = 0;
     try {
-      ({ dev, ino, mtimeMs } = fstatSync(fd));
+      const { dev, ino, mtimeMs } = fstatSync(fd);
       const bytes = Buffer.from(text);
       let written = 0;
       while (written < bytes.length) written += writeSync(fd, bytes, written);
+      return { dev, ino, mtimeMs, text };
     } catch (error) {
-      closeSync(fd);
-      try {
-        // Remove what we created if it is still there (same inode), whatever part of the text got written.
-        const current = readLock(path);
-        if (current !== undefined && current.dev === dev && current.ino === ino) removeIfSame(path, current);
-      } catch {
-        // Left behind: it is stale once its age passes PARTIAL_LOCK_MS.
-      }
+      // What got written stays: empty or cut JSON is not a writer's lock, so it is taken over after
+      // PARTIAL_LOCK_MS, like the lock of a writer killed between create and write.
       throw new KeyStoreError(`cannot write lock file ${path}`, { cause: error });
+    } finally {
+      closeSync(fd);
     }
-    closeSync(fd);
-    return { dev, ino, mtimeMs, text };
   }
 
   /** Throws ERR_KEY_STORE unless the lock file is still exactly ours (it may have been judged stale and taken over). */
