@@ -1,7 +1,8 @@
 /**
  * Vitest configuration for mutation testing only (`npm run test:mutation`, stryker.config.mjs):
- * the fast unit suites of the Noise and E2-E2 layers (EAPI over HTTP included), not the channel, hostile, CLI or browser
- * suites (child processes and sockets, minutes per run). Property tests run fewer cases here:
+ * the fast unit suites of the Noise and E2-E2 layers (EAPI over HTTP included) and the key store's in-process suites,
+ * not the channel, hostile, CLI or browser suites (child processes and sockets, minutes per run); the channel server,
+ * client and TCP adapter are covered by their fast loopback kill tests (test/mutation-kills-*.test.ts). Property tests run fewer cases here:
  * each of about 1,200 mutants reruns the tests that cover it.
  */
 import { defineConfig } from 'vitest/config';
