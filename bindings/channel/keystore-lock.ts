@@ -75,13 +75,14 @@ export function readLock(path: string): LockSnapshot | undefined {
 
 function parseLock(text: string): LockContent | undefined {
   if (text.length > LOCK_MAX_BYTES) return undefined;
+  let value: Partial<LockContent> | null;
   try {
-    const value = JSON.parse(text) as Partial<LockContent>;
-    const valid = Number.isSafeInteger(value.pid) && value.pid! > 0 && typeof value.hostname === 'string' && typeof value.token === 'string';
-    return valid ? (value as LockContent) : undefined;
+    value = JSON.parse(text) as Partial<LockContent> | null;
   } catch {
     return undefined;
   }
+  const valid = Number.isSafeInteger(value?.pid) && value!.pid! > 0 && typeof value!.hostname === 'string' && typeof value!.token === 'string';
+  return valid ? (value as LockContent) : undefined;
 }
 
 /** kill(pid, 0) sends nothing: ESRCH means no such process; EPERM means it exists (another user's). */
@@ -154,7 +155,7 @@ export function removeLockLeftovers(lock: string): number {
     const match = pattern.exec(name);
     if (match === null) continue;
     const path = join(dirname(lock), name);
-    let old = false;
+    let old: boolean;
     try {
       old = Date.now() - statSync(path).mtimeMs > PARTIAL_LOCK_MS;
     } catch {
@@ -208,27 +209,19 @@ export class StoreLock {
       if (isNodeError(error, 'EEXIST')) return undefined;
       throw new KeyStoreError(`cannot create lock file ${path}`, { cause: error });
     }
-    let dev = 0;
-    let ino = 0;
-    let mtimeMs = 0;
     try {
-      ({ dev, ino, mtimeMs } = fstatSync(fd));
-      const bytes = Buffer.from(text, 'utf8');
+      const { dev, ino, mtimeMs } = fstatSync(fd);
+      const bytes = Buffer.from(text);
       let written = 0;
       while (written < bytes.length) written += writeSync(fd, bytes, written);
+      return { dev, ino, mtimeMs, text };
     } catch (error) {
-      closeSync(fd);
-      try {
-        // Remove what we created if it is still there (same inode), whatever part of the text got written.
-        const current = readLock(path);
-        if (current !== undefined && current.dev === dev && current.ino === ino) removeIfSame(path, current);
-      } catch {
-        // Left behind: it is stale once its age passes PARTIAL_LOCK_MS.
-      }
+      // What got written stays: empty or cut JSON is not a writer's lock, so it is taken over after
+      // PARTIAL_LOCK_MS, like the lock of a writer killed between create and write.
       throw new KeyStoreError(`cannot write lock file ${path}`, { cause: error });
+    } finally {
+      closeSync(fd);
     }
-    closeSync(fd);
-    return { dev, ino, mtimeMs, text };
   }
 
   /** Throws ERR_KEY_STORE unless the lock file is still exactly ours (it may have been judged stale and taken over). */
@@ -241,7 +234,6 @@ export class StoreLock {
 
   /** Remove the lock if it is still ours; never someone else's. */
   release(): void {
-    if (!this.#held) return;
     this.#held = false;
     try {
       // Look first, so that a lock that is visibly someone else's is not even moved.

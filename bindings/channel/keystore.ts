@@ -243,7 +243,7 @@ export class KeyStore {
     this.#badFingerprint = undefined;
     // A handshake copies what lookup() returned right after one await (microtasks only), so by the
     // time an immediate runs, nobody still holds these arrays uncopied.
-    if (replaced.length > 0) setImmediate(wipeAll, replaced);
+    setImmediate(wipeAll, replaced);
   }
 
   /** Reload when the file changed; keep the last good copy (and report) when the new version is unusable. */
@@ -292,20 +292,26 @@ export class KeyStore {
       const keys = new Map(current.keys.map((key) => [key.id, key]));
       const result = change(keys);
       const file: StoreFile = { version: 1, keys: [...keys.values()] };
-      const bytes = Buffer.from(`${JSON.stringify(file, null, 2)}\n`, 'utf8');
-      let next: Loaded | undefined;
-      let tmp: string | undefined;
+      const bytes = Buffer.from(`${JSON.stringify(file, null, 2)}\n`);
+      let next: Loaded;
       try {
-        // What we write must load: a bad generated secret fails here, before anything is replaced.
+        // What we write must load: a bad generated secret fails here, before anything is written.
         next = validate(JSON.parse(bytes.toString('utf8')), this.path);
-        tmp = writeTemp(this.path, bytes);
-        // Checked right before the rename: a writer that lost the lock must not commit.
-        lock.assertHeld();
-        replaceWith(tmp, this.path);
-      } catch (error) {
-        if (tmp !== undefined) unlinkQuietly(tmp);
-        if (next !== undefined) wipeAll(next.secrets.values());
-        throw error;
+        try {
+          // writeTemp and replaceWith remove the temporary file themselves when they fail.
+          const tmp = writeTemp(this.path, bytes);
+          try {
+            // Checked right before the rename: a writer that lost the lock must not commit.
+            lock.assertHeld();
+          } catch (error) {
+            unlinkQuietly(tmp);
+            throw error;
+          }
+          replaceWith(tmp, this.path);
+        } catch (error) {
+          wipeAll(next.secrets.values());
+          throw error;
+        }
       } finally {
         bytes.fill(0);
       }

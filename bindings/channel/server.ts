@@ -211,6 +211,8 @@ export class E2E2Server {
   readonly #revocationCheckIntervalMs: number;
   readonly #settings: ChannelSettings;
   readonly #channels = new Set<Channel>();
+  /** Channels already ended by revokeKey (until their socket closes they are still in #channels). */
+  readonly #revoked = new WeakSet<Channel>();
   readonly #bySession = new Map<string, Channel>();
   /** Sessions whose EAPIs are valid: authenticated, and no close started. */
   readonly #liveSessions = new Map<string, ServerSession>();
@@ -449,7 +451,9 @@ export class E2E2Server {
   revokeKey(keyId: string): number {
     let closed = 0;
     for (const channel of this.#channels) {
-      if (channel.keyId !== keyId || channel.state === 'closed') continue;
+      // One that is already ending because of a revocation is not counted (or aborted) again.
+      if (channel.keyId !== keyId || channel.state === 'closed' || this.#revoked.has(channel)) continue;
+      this.#revoked.add(channel);
       channel.abort(new KeyRevokedError('the API key of this channel was revoked'));
       this.#stats.revokedChannels++;
       closed++;
