@@ -262,8 +262,18 @@ export function ready(): Promise<void> {
 
 function compilePart(part: WasmPart): Promise<void> {
   if (combined !== undefined || part.instance !== undefined) return Promise.resolve();
+  if (part.compiling !== undefined) return part.compiling;
   const source = part.source();
-  part.compiling ??= (isModule(source) ? Promise.resolve(source as WebAssembly.Module) : WebAssembly.compile(source as BufferSource)).then(
+  if (isModule(source)) {
+    // Already compiled (the workerd build's combined module): nothing to wait for.
+    try {
+      install(part, source as WebAssembly.Module);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return Promise.resolve();
+  }
+  part.compiling = WebAssembly.compile(source as BufferSource).then(
     (module) => {
       install(part, module);
     },
