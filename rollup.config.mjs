@@ -1,5 +1,5 @@
 // Bundles bindings/ (TypeScript) with the WASM modules (one per primitive family) already embedded as
-// base64 by scripts/build-wasm.mjs. Outputs: ESM (dist/esm), CommonJS (dist/cjs), type declarations (dist/types).
+// hex by scripts/build-wasm.mjs. Outputs: ESM (dist/esm), CommonJS (dist/cjs), type declarations (dist/types).
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 import { builtinModules } from 'node:module';
@@ -40,7 +40,7 @@ const browserOnwarn = (warning, warn) => {
 };
 
 /**
- * The workerd build: bindings/core/wasm-source.ts (the base64-embedded parts) is swapped for
+ * The workerd build: bindings/core/wasm-source.ts (the hex-embedded parts) is swapped for
  * wasm-source-workerd.ts, where every part's source is the combined module: its `import wasmModule from './e2e2.wasm'` stays an import of
  * dist/e2e2.wasm (copied from build/ here; also the `e2e2/wasm` export). workerd and wrangler
  * load such an import as a compiled WebAssembly.Module, since a Worker may not compile WASM itself.

@@ -1,7 +1,7 @@
 /**
  * The embedded WASM modules, one per primitive family (scripts/build-wasm.mjs, assembly/entry-*.ts).
  * Each binding asks `core(PART)` for the instance of its own part. The pure annotations let a bundler
- * drop a part, with its base64, when nothing that uses it is imported.
+ * drop a part, with its bytes, when nothing that uses it is imported.
  */
 import { definePart } from './wasm.js';
 import { aeadWasm, mlkemWasm, sha2Wasm, x25519Wasm } from './wasm-source.js';

@@ -1,7 +1,7 @@
 /**
  * The WebAssembly instances behind the primitives.
  *
- * The default builds embed four modules as base64, one per primitive family (SHA-2, AEAD, X25519,
+ * The default builds embed four modules as hex, one per primitive family (SHA-2, AEAD, X25519,
  * ML-KEM + Keccak: bindings/core/wasm-parts.ts, wasm-source.ts), each compiled synchronously the first
  * time one of its primitives is called, so the API is synchronous like noble's and needs no init step,
  * and a bundler keeps only the modules of the primitives an application imports (issue 10 item 3).
@@ -59,7 +59,7 @@ let combined: Core | undefined;
 
 /**
  * Declare an embedded module. Called at module level in wasm-parts.ts under a pure annotation, so a
- * bundler drops a part (and its base64) when no primitive that uses it is imported.
+ * bundler drops a part (and its bytes) when no primitive that uses it is imported.
  */
 export function definePart(name: string, source: () => Uint8Array<ArrayBuffer> | WebAssembly.Module): WasmPart {
   const part: WasmPart = { name, source, instance: undefined, compiling: undefined };
@@ -72,10 +72,13 @@ function anyInstance(): boolean {
 }
 
 /**
- * Exports every e2e2 module has. A module without them (another program, another package's
- * .wasm) is refused before it is instantiated, instead of failing later at some call.
+ * Exports of the combined module (dist/e2e2.wasm), one or more from each family. A module handed to
+ * initSync/init without them (another program, another package's .wasm, one of the per-family modules)
+ * is refused before it is instantiated, instead of failing later at some call.
  */
-const COMBINED_EXPORTS = ['memory', 'IO', 'sha256Digest', 'hmacSha256', 'hkdfSha256', 'aeadSeal', 'aeadOpen', 'x25519SharedSecret', 'x25519PublicKey'];
+const COMBINED_EXPORTS = [
+  'memory', 'IO', 'sha256Digest', 'hmacSha256', 'hkdfSha256', 'aeadSeal', 'aeadOpen', 'x25519SharedSecret', 'x25519PublicKey', 'keccakDigest', 'mlkemKeygen',
+];
 
 function checkExports(module: WebAssembly.Module): void {
   const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
@@ -85,7 +88,7 @@ function checkExports(module: WebAssembly.Module): void {
   }
 }
 
-/** True for a module with every export of every part: dist/e2e2.wasm. */
+/** True for the combined module (dist/e2e2.wasm), which serves every family. */
 function isCombined(module: WebAssembly.Module): boolean {
   const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
   return COMBINED_EXPORTS.every((name) => names.has(name));
