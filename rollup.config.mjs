@@ -1,5 +1,5 @@
-// Bundles bindings/ (TypeScript) with the WASM bytes already embedded as base64 by
-// scripts/build-wasm.mjs. Outputs: ESM (dist/esm), CommonJS (dist/cjs), type declarations (dist/types).
+// Bundles bindings/ (TypeScript) with the WASM modules (one per primitive family) already embedded as
+// hex by scripts/build-wasm.mjs. Outputs: ESM (dist/esm), CommonJS (dist/cjs), type declarations (dist/types).
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
 import { builtinModules } from 'node:module';
@@ -40,8 +40,8 @@ const browserOnwarn = (warning, warn) => {
 };
 
 /**
- * The workerd build: bindings/core/wasm-source.ts (the base64-embedded bytes) is swapped for
- * wasm-source-workerd.ts, whose `import wasmModule from './e2e2.wasm'` stays an import of
+ * The workerd build: bindings/core/wasm-source.ts (the hex-embedded parts) is swapped for
+ * wasm-source-workerd.ts, where every part's source is the combined module: its `import wasmModule from './e2e2.wasm'` stays an import of
  * dist/e2e2.wasm (copied from build/ here; also the `e2e2/wasm` export). workerd and wrangler
  * load such an import as a compiled WebAssembly.Module, since a Worker may not compile WASM itself.
  */
@@ -52,7 +52,7 @@ const workerdWasm = () => ({
     copyFileSync('build/e2e2.wasm', 'dist/e2e2.wasm');
   },
   resolveId(source, importer) {
-    if (source === './wasm-source.js' && importer?.endsWith('/bindings/core/wasm.ts')) return resolve('bindings/core/wasm-source-workerd.ts');
+    if (source === './wasm-source.js' && importer?.endsWith('/bindings/core/wasm-parts.ts')) return resolve('bindings/core/wasm-source-workerd.ts');
     if (source === './e2e2.wasm' && importer?.endsWith('/bindings/core/wasm-source-workerd.ts')) return { id: WASM_IMPORT, external: true, moduleSideEffects: false };
     return null;
   },

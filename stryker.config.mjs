@@ -13,7 +13,7 @@ export default {
   // Only the TypeScript that vitest runs; assembly/ (AssemblyScript decorators) is not JS-parseable.
   disableTypeChecks: '{bindings,test}/**/*.ts',
   mutate: ['bindings/noise/**/*.ts', 'bindings/e2e2/**/*.ts', 'bindings/channel/**/*.ts'],
-  // The sandbox must hold the embedded WASM module (bindings/core/wasm-bytes.generated.ts, git-ignored,
+  // The sandbox must hold the embedded WASM modules (bindings/core/wasm-*.generated.ts, git-ignored,
   // written by `npm run build:wasm`); only build output the tests do not import is left out.
   ignorePatterns: ['dist', 'build', 'reports', 'bench/results', '.vitest-cache'],
   reporters: ['html', 'json', 'clear-text', 'progress'],

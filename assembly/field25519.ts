@@ -469,7 +469,7 @@ export function fe2EncodeLane(dst: usize, f: usize, lane: i32): void {
 // outputs within them, every sum below 2^63. Constant time: i64 multiply, add and arithmetic shift only.
 
 /** Bytes in an FE1 (10 x i64). */
-const FE1_BYTES: usize = 80;
+export const FE1_BYTES: usize = 80;
 const FE1_T0: usize = memory.data(80, 16);
 const FE1_T1: usize = memory.data(80, 16);
 const FE1_T2: usize = memory.data(80, 16);
@@ -481,7 +481,7 @@ const FE1_BYTES_IN: usize = memory.data(64, 16);
 
 /** Carry h0..h9 (ref10 fe_mul / fe_sq tail): two interleaved chains, then h9 -> h0 folded by 19, and h0 -> h1. */
 // @ts-ignore: decorator
-@inline function fe1CarryStore(o: usize, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64, h5: i64, h6: i64, h7: i64, h8: i64, h9: i64): void {
+@inline export function fe1CarryStore(o: usize, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64, h5: i64, h6: i64, h7: i64, h8: i64, h9: i64): void {
   let c: i64;
   c = (h0 + (1 << 25)) >> 26; h1 += c; h0 -= c << 26;
   c = (h4 + (1 << 25)) >> 26; h5 += c; h4 -= c << 26;
@@ -500,7 +500,7 @@ const FE1_BYTES_IN: usize = memory.data(64, 16);
 }
 
 /** o = f * g (ref10 fe_mul). `o` may alias `f` or `g`. */
-function fe1Mul(o: usize, f: usize, g: usize): void {
+export function fe1Mul(o: usize, f: usize, g: usize): void {
   const f0 = load<i64>(f, 0), f1 = load<i64>(f, 8), f2 = load<i64>(f, 16), f3 = load<i64>(f, 24), f4 = load<i64>(f, 32);
   const f5 = load<i64>(f, 40), f6 = load<i64>(f, 48), f7 = load<i64>(f, 56), f8 = load<i64>(f, 64), f9 = load<i64>(f, 72);
   const g0 = load<i64>(g, 0), g1 = load<i64>(g, 8), g2 = load<i64>(g, 16), g3 = load<i64>(g, 24), g4 = load<i64>(g, 32);
@@ -522,7 +522,7 @@ function fe1Mul(o: usize, f: usize, g: usize): void {
 }
 
 /** o = f^2 (ref10 fe_sq). `o` may alias `f`. */
-function fe1Sq(o: usize, f: usize): void {
+export function fe1Sq(o: usize, f: usize): void {
   const f0 = load<i64>(f, 0), f1 = load<i64>(f, 8), f2 = load<i64>(f, 16), f3 = load<i64>(f, 24), f4 = load<i64>(f, 32);
   const f5 = load<i64>(f, 40), f6 = load<i64>(f, 48), f7 = load<i64>(f, 56), f8 = load<i64>(f, 64), f9 = load<i64>(f, 72);
   const f0_2 = 2 * f0, f1_2 = 2 * f1, f2_2 = 2 * f2, f3_2 = 2 * f3, f4_2 = 2 * f4, f5_2 = 2 * f5, f6_2 = 2 * f6, f7_2 = 2 * f7;
@@ -550,7 +550,7 @@ function fe1SqTimes(o: usize, f: usize, n: i32): void {
 const FE1_OFFSETS: usize = memory.data<u8>([0, 26, 51, 77, 102, 128, 153, 179, 204, 230, 255]);
 
 /** o = the 32-byte little-endian value at `src` (< 2^255), limbs unsigned below 2^26 / 2^25. */
-function fe1FromBytes(o: usize, src: usize): void {
+export function fe1FromBytes(o: usize, src: usize): void {
   for (let i: usize = 0; i < 10; i++) {
     const at = <u32>load<u8>(FE1_OFFSETS + i), width = <u32>load<u8>(FE1_OFFSETS + i + 1) - at;
     const byte = min<u32>(at >> 3, 24); // an 8-byte window inside the 32 bytes
@@ -562,7 +562,7 @@ function fe1FromBytes(o: usize, src: usize): void {
  * dst = canonical little-endian encoding of f mod p (ref10 fe_tobytes): q = floor((f + 19) / 2^255) in {0, 1}
  * computed by carrying, then f + 19 q with bit 255 dropped. No branch on the value.
  */
-function fe1ToBytes(dst: usize, f: usize): void {
+export function fe1ToBytes(dst: usize, f: usize): void {
   let h0 = load<i64>(f, 0), h1 = load<i64>(f, 8), h2 = load<i64>(f, 16), h3 = load<i64>(f, 24), h4 = load<i64>(f, 32);
   let h5 = load<i64>(f, 40), h6 = load<i64>(f, 48), h7 = load<i64>(f, 56), h8 = load<i64>(f, 64), h9 = load<i64>(f, 72);
   let q = (19 * h9 + (1 << 24)) >> 25;
@@ -591,7 +591,7 @@ function fe1ToBytes(dst: usize, f: usize): void {
  * o = z^(p - 2) = z^-1 (0 maps to 0), RFC 7748 §5: "computing z^(p-2)". The addition chain of ref10's fe_invert:
  * 254 squarings and 11 multiplications, the same for every z.
  */
-function fe1Invert(o: usize, z: usize): void {
+export function fe1Invert(o: usize, z: usize): void {
   fe1Sq(FE1_T0, z);                                               // z^2
   fe1SqTimes(FE1_T1, FE1_T0, 2);                                  // z^8
   fe1Mul(FE1_T1, z, FE1_T1);                                      // z^9

@@ -18,7 +18,8 @@ import {
   FE2_BYTES, FOLD, LIMB_OFFSETS, ROUNDING, fe2Carry, fe2DecodeLane, fe2Mul, fe2Sq, feDivideLane0, feMulSplit, feSplitPrepare,
   fieldWipe,
 } from './field25519';
-import { BASE_TABLE, EDWARDS_2D } from './x25519-table.generated';
+import { BASE_TABLE, ENTRY_BYTES, ROW_BYTES, ensureBaseTable } from './x25519-table';
+import { EDWARDS_2D } from './x25519-table.generated';
 
 /** Scalar input (secret; wiped by every call). */
 export const X25519_SCALAR: usize = memory.data(X25519_KEY_BYTES, 16);
@@ -168,7 +169,7 @@ export function x25519SharedSecret(): i32 {
 //
 // X25519(k, 9) is the u-coordinate of [k]B for the Ed25519 base point B, via u = (1 + y) / (1 - y) = (Z + Y) / (Z - Y)
 // (RFC 7748 §4.1). [k]B = sum_i e_i 16^i B with signed radix-16 digits e_i in [-8, 8), from a table of
-// (k + 1) 256^j B (ref10's ge25519_scalarmult_base). Lane 0 accumulates the odd digits, lane 1 the even ones, at the
+// (k + 1) 256^j B (ref10's ge25519_scalarmult_base), built on first use by x25519-table.ts. Lane 0 accumulates the odd digits, lane 1 the even ones, at the
 // same time: step j adds e_(2j+1) 256^j B to lane 0 and e_(2j) 256^j B to lane 1, from the same table row. Then
 // [k]B = 16 (lane 0) + (lane 1). Points are extended coordinates (X : Y : Z : T), x = X/Z, y = Y/Z, xy = T/Z
 // (Hisil, Wong, Carter, Dawson 2008); the formulas are complete on edwards25519.
@@ -203,9 +204,6 @@ const K2D_2: usize = EDWARDS + 18 * FE2;
 const SELECTED: usize = EDWARDS + 19 * FE2;
 const DIGITS: usize = SELECTED + FE2;
 
-/** Table geometry. */
-const ENTRY_BYTES: usize = 96;
-const ROW_BYTES: usize = 8 * ENTRY_BYTES;
 const SIGN_BITS: v128 = i64x2(0x8000000000000000, 0x8000000000000000);
 
 /** Signed radix-16 digits e_0..e_63 of the clamped scalar: e_i in [-8, 8), e_63 in [0, 8] (ref10). */
@@ -333,6 +331,7 @@ function doublePoint(): void {
 
 /** X25519_OUT = X25519(X25519_SCALAR, 9) = u([k]B), RFC 7748 §5 and §6.1 (public key). */
 export function x25519PublicKey(): void {
+  ensureBaseTable(); // the first call builds the table from public data (x25519-table.ts)
   clampScalar();
   recodeScalar();
   // P = neutral element (0 : 1 : 1 : 0) in both lanes.

@@ -9,6 +9,7 @@ import { sha3_256, sha3_512, shake256 } from '@noble/hashes/sha3.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { InvalidPublicKeyError, InvalidSecretKeyError, ml_kem768 } from '../bindings/crypto.js';
 import { core, wasmMemorySnapshotForTestingOnly } from '../bindings/core/wasm.js';
+import { MLKEM_PART } from '../bindings/core/wasm-parts.js';
 import { containsBytes } from './helpers/random.js';
 
 const random = (n: number) => new Uint8Array(randomBytes(n));
@@ -39,9 +40,11 @@ const BUFFERS = ['MLKEM_SEED', 'MLKEM_MSG', 'MLKEM_EK', 'MLKEM_DK', 'MLKEM_CT', 
 const SIZES = { MLKEM_SEED: 64, MLKEM_MSG: 32, MLKEM_EK: 1184, MLKEM_DK: 2400, MLKEM_CT: 1088, MLKEM_SS: 32 };
 
 function expectClean(secrets: Array<[string, Uint8Array]>, when: string): void {
-  const memory = wasmMemorySnapshotForTestingOnly();
-  for (const [name, needle] of secrets) expect(containsBytes(memory, needle), `${name} found in WASM memory after ${when}`).toBe(false);
-  const { addr } = core();
+  // Every instance's memory (each primitive family has its own module), then the ML-KEM module's buffers.
+  const all = wasmMemorySnapshotForTestingOnly();
+  for (const [name, needle] of secrets) expect(containsBytes(all, needle), `${name} found in WASM memory after ${when}`).toBe(false);
+  const memory = wasmMemorySnapshotForTestingOnly(MLKEM_PART);
+  const { addr } = core(MLKEM_PART);
   for (const name of BUFFERS) {
     const region = memory.subarray(addr[name]!, addr[name]! + SIZES[name]);
     expect(region.every((b) => b === 0), `${name} not wiped after ${when}`).toBe(true);
@@ -53,7 +56,7 @@ function expectClean(secrets: Array<[string, Uint8Array]>, when: string): void {
 
 describe('ML-KEM-768: no secret stays in WASM memory', () => {
   it('the search finds a secret that is in memory (the check can fail)', () => {
-    const { heap, addr } = core();
+    const { heap, addr } = core(MLKEM_PART);
     const secret = random(32);
     heap.set(secret, addr.MLKEM_SCRATCH! + 1000);
     expect(() => expectClean([['planted', secret]], 'planting')).toThrow();

@@ -1,6 +1,6 @@
 /**
  * The published shape: every `exports` subpath loads from dist/ in plain Node, as ESM and as
- * CommonJS, with its type declarations present; the WASM travels inside the bundle as base64;
+ * CommonJS, with its type declarations present; the WASM modules travel inside the bundle as hex;
  * the browser bundle has no Node-only import. (Runs on the build `npm test` makes first.)
  */
 import { describe, expect, it } from 'vitest';
@@ -33,12 +33,18 @@ describe('package exports', () => {
     expect(Object.keys(pkg.exports).sort()).toEqual(['.', './browser', './browser/noble', './channel', './crypto', './fleet', './http', './net', './noble', './noise', './package.json', './server', './wasm']);
   });
 
-  it('./wasm is dist/e2e2.wasm, the very module the other bundles embed as base64', () => {
+  it('./wasm is dist/e2e2.wasm, the combined module: every export of each of the four modules the other bundles embed as hex', () => {
     expect(pkg.exports['./wasm']).toBe('./dist/e2e2.wasm');
     const file = readFileSync(new URL('../dist/e2e2.wasm', import.meta.url));
+    const combined = new Set(WebAssembly.Module.exports(new WebAssembly.Module(file)).map((e) => e.name));
     const chunks = readdirSync(new URL('../dist/esm/chunks/', import.meta.url)).map((f) => readFileSync(new URL(`../dist/esm/chunks/${f}`, import.meta.url), 'utf8')).join('\n');
-    const embedded = Buffer.from(/WASM_BASE64 = '([A-Za-z0-9+/=]+)'/.exec(chunks)![1]!, 'base64');
-    expect(file.equals(embedded)).toBe(true);
+    const embedded = [...chunks.matchAll(/WASM_(\w+)_HEX = '([0-9a-f]+)'/g)].map((m) => [m[1], Buffer.from(m[2]!, 'hex')] as const);
+    expect(embedded.map(([name]) => name).sort()).toEqual(['AEAD', 'MLKEM', 'SHA2', 'X25519']);
+    for (const [name, bytes] of embedded) {
+      const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
+      expect(exports.filter((e) => !combined.has(e)), name).toEqual([]);
+      expect(bytes.length, name).toBeLessThan(file.length);
+    }
   });
 
   it("the 'workerd' condition of ., ./crypto, ./noise, ./channel and ./http: dist/workerd/, importing dist/e2e2.wasm and embedding no bytes", () => {
@@ -52,7 +58,7 @@ describe('package exports', () => {
     const dir = new URL('../dist/workerd/', import.meta.url);
     const files = [...readdirSync(dir).filter((f) => f.endsWith('.js')), ...readdirSync(new URL('chunks/', dir)).map((f) => `chunks/${f}`)];
     const text = files.map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
-    expect(text).not.toMatch(/WASM_BASE64|[A-Za-z0-9+/]{1000,}/);
+    expect(text).not.toMatch(/WASM_\w+_HEX|[A-Za-z0-9+/]{1000,}/);
     const imports = [...text.matchAll(/^import \w+ from '([^']+\.wasm)';$/gm)].map((m) => m[1]);
     expect(imports).toEqual(['../../e2e2.wasm']);
     expect(text).not.toMatch(/\bfrom\s+['"](node:|ws['"]|fs['"]|net['"])/);
@@ -107,16 +113,18 @@ describe('package exports', () => {
     for (const path of typePaths) expect(existsSync(new URL(`../${path}`, import.meta.url)), path).toBe(true);
   });
 
-  it('embeds the WASM module as base64, once per bundle format', () => {
+  it('embeds each of the four WASM modules as hex, once per bundle format', () => {
     const bundles = ['dist/esm', 'dist/cjs'].map((dir) =>
       readdirSync(new URL(`../${dir}/chunks/`, import.meta.url)).map((f) => readFileSync(new URL(`../${dir}/chunks/${f}`, import.meta.url), 'utf8')).join('\n'),
     );
     for (const text of bundles) {
-      const match = /WASM_BASE64 = '([A-Za-z0-9+/=]+)'/.exec(text);
-      expect(match, 'base64 literal').not.toBeNull();
-      const bytes = Buffer.from(match![1]!, 'base64');
-      expect(bytes.subarray(0, 4).toString('hex')).toBe('0061736d'); // "\0asm", WebAssembly binary magic
-      expect(WebAssembly.validate(bytes)).toBe(true);
+      const matches = [...text.matchAll(/WASM_(\w+)_HEX = '([0-9a-f]+)'/g)];
+      expect(matches.map((m) => m[1]).sort(), 'hex literals').toEqual(['AEAD', 'MLKEM', 'SHA2', 'X25519']);
+      for (const match of matches) {
+        const bytes = Buffer.from(match[2]!, 'hex');
+        expect(bytes.subarray(0, 4).toString('hex')).toBe('0061736d'); // "\0asm", WebAssembly binary magic
+        expect(WebAssembly.validate(bytes)).toBe(true);
+      }
     }
   });
 
@@ -124,7 +132,7 @@ describe('package exports', () => {
     const text = readFileSync(new URL('../dist/browser/e2e2.js', import.meta.url), 'utf8');
     expect(text).not.toMatch(/\bfrom\s+['"](node:|ws['"]|fs['"]|net['"])/);
     expect(text).not.toMatch(/\brequire\(/);
-    expect(text).toMatch(/WASM_BASE64/);
+    expect(text).toMatch(/WASM_SHA2_HEX/);
   });
 });
 

@@ -54,6 +54,15 @@ describe('initSync / init', () => {
     expect(r).toEqual({ value: ABC });
   });
 
+  it('initSync(combined module) with compilation refused serves all four families, which embed separate modules', () => {
+    // Compilation is refused, so no embedded module can be compiled: every result below comes from the one instance.
+    const r = run(`refuse(); e2e2.initSync(wasmModule);
+      const key = new Uint8Array(32).fill(7), nonce = new Uint8Array(12);
+      return [hex(e2e2.sha256(abc)), hex(e2e2.x25519.getPublicKey(key)).length, hex(e2e2.chacha20poly1305(key, nonce).encrypt(abc)).length,
+        e2e2.ml_kem768.keygen(new Uint8Array(64)).publicKey.length, hex(e2e2.sha3_256(abc))];`);
+    expect(r).toEqual({ value: [ABC, 64, 38, 1184, '3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532'] }); // SHA3-256("abc"), FIPS 202 examples
+  });
+
   it('init(precompiled module) with compilation refused', () => {
     expect(run(`refuse(); await e2e2.init(wasmModule); return hex(e2e2.sha256(abc));`)).toEqual({ value: ABC });
   });

@@ -21,9 +21,10 @@ import {
 import { assertBytes, assertLength } from './bytes.js';
 import { jsBackend } from './backend.js';
 import { core } from './wasm.js';
+import { AEAD_PART } from './wasm-parts.js';
 
 const TAG = POLY1305_TAG_BYTES;
-const EMPTY = new Uint8Array(0);
+const EMPTY = /* @__PURE__ */ new Uint8Array(0);
 
 /**
  * Largest plaintext, RFC 8439 §2.8: 2^38 - 64 bytes, the 2^32 - 1 blocks of 64 bytes the 32-bit
@@ -62,7 +63,7 @@ let bound: AeadCore | undefined;
 
 function aeadCore(): AeadCore {
   if (bound !== undefined) return bound;
-  const { heap, fn, addr } = core();
+  const { heap, fn, addr } = core(AEAD_PART);
   bound = {
     heap,
     io: addr.IO!,
@@ -287,7 +288,7 @@ function construct(key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array): ChaCha
  * InvalidNonceLengthError (nonce not 12 bytes), InvalidOutputLengthError (output of the wrong size),
  * InvalidStateError (second encrypt), AuthenticationError (decrypt of a forged or truncated message).
  */
-export const chacha20poly1305: ChaCha20Poly1305Function = Object.assign(construct, {
+export const chacha20poly1305: ChaCha20Poly1305Function = /* @__PURE__ */ Object.assign(construct, {
   blockSize: CHACHA20_BLOCK_BYTES as 64,
   nonceLength: CHACHA20_NONCE_BYTES as 12,
   tagLength: POLY1305_TAG_BYTES as 16,

@@ -10,8 +10,9 @@ import { assertBytes } from './bytes.js';
 import { Hmac, assertSha256, hmac, loadHmacKey } from './hmac.js';
 import { sha256, type Sha256Function } from './sha256.js';
 import { core, takeBytes } from './wasm.js';
+import { SHA2_PART } from './wasm-parts.js';
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = /* @__PURE__ */ new Uint8Array(0);
 
 function assertOutputLength(length: number): void {
   if (!Number.isSafeInteger(length) || length < 0 || length > HKDF_MAX_OUTPUT_BYTES) {
@@ -60,12 +61,12 @@ export function expand(hash: Sha256Function, prk: Uint8Array, info?: Uint8Array,
   const js = jsBackend();
   if (js) return js.hkdfExpandSha256(prk, infoBytes, length);
   if (infoBytes.length > IO_BUFFER_BYTES) return expandStreaming(prk, infoBytes, length);
-  const { heap, fn, addr } = core();
+  const { heap, fn, addr } = core(SHA2_PART);
   const io = addr.IO!;
   const prkLen = loadHmacKey(prk);
   heap.set(infoBytes, io);
   fn.hkdfExpand!(prkLen, infoBytes.length, length);
-  return takeBytes(addr.HKDF_OUT!, length);
+  return takeBytes(SHA2_PART, addr.HKDF_OUT!, length);
 }
 
 /** HKDF (§2): Expand(Extract(salt, IKM), info, length). */
@@ -85,11 +86,11 @@ export function hkdf(hash: Sha256Function, ikm: Uint8Array, salt: Uint8Array | u
       prk.fill(0);
     }
   }
-  const { heap, fn, addr } = core();
+  const { heap, fn, addr } = core(SHA2_PART);
   const io = addr.IO!;
   heap.set(saltBytes, addr.HMAC_KEY!);
   heap.set(ikm, io);
   heap.set(infoBytes, io + ikm.length);
   fn.hkdfSha256!(saltBytes.length, ikm.length, infoBytes.length, length);
-  return takeBytes(addr.HKDF_OUT!, length);
+  return takeBytes(SHA2_PART, addr.HKDF_OUT!, length);
 }

@@ -8,6 +8,7 @@ import { jsBackend, type BackendHash } from './backend.js';
 import { assertBytes } from './bytes.js';
 import { sha256, type Sha256Function } from './sha256.js';
 import { core, streamThroughIo, takeBytes } from './wasm.js';
+import { SHA2_PART } from './wasm-parts.js';
 
 const HMAC_CONTEXT_BYTES = 2 * SHA256_CONTEXT_BYTES;
 
@@ -20,7 +21,7 @@ export function assertSha256(hash: unknown): asserts hash is Sha256Function {
  * Keys longer than the block size are replaced by their hash, RFC 2104 §2.
  */
 export function loadHmacKey(key: Uint8Array): number {
-  const { heap, addr } = core();
+  const { heap, addr } = core(SHA2_PART);
   const k = key.length > SHA256_BLOCK_BYTES ? sha256(key) : key;
   heap.set(k, addr.HMAC_KEY!);
   if (k !== key) k.fill(0);
@@ -34,7 +35,7 @@ function hmacOneShot(hash: Sha256Function, key: Uint8Array, message: Uint8Array)
   assertBytes(message, 'message');
   const js = jsBackend();
   if (js) return js.hmacSha256(key, message);
-  const { heap, fn, addr } = core();
+  const { heap, fn, addr } = core(SHA2_PART);
   const keyLen = loadHmacKey(key);
   if (message.length <= IO_BUFFER_BYTES) {
     const io = addr.IO!;
@@ -42,10 +43,10 @@ function hmacOneShot(hash: Sha256Function, key: Uint8Array, message: Uint8Array)
     fn.hmacSha256!(keyLen, message.length);
   } else {
     fn.hmacInit!(keyLen);
-    streamThroughIo(message, fn.hmacUpdate!);
+    streamThroughIo(SHA2_PART, message, fn.hmacUpdate!);
     fn.hmacFinal!();
   }
-  return takeBytes(addr.HMAC_OUT!, SHA256_DIGEST_BYTES);
+  return takeBytes(SHA2_PART, addr.HMAC_OUT!, SHA256_DIGEST_BYTES);
 }
 
 /**
@@ -76,9 +77,9 @@ export class Hmac {
       this.#js = js.hmacSha256Create(key);
       return;
     }
-    const { fn, addr } = core();
+    const { fn, addr } = core(SHA2_PART);
     fn.hmacInit!(loadHmacKey(key));
-    this.#context = takeBytes(addr.HMAC_CTX!, HMAC_CONTEXT_BYTES);
+    this.#context = takeBytes(SHA2_PART, addr.HMAC_CTX!, HMAC_CONTEXT_BYTES);
   }
 
   /** Absorb `data`; returns this for chaining. */
@@ -89,10 +90,10 @@ export class Hmac {
       this.#js.update(data);
       return this;
     }
-    const { heap, fn, addr } = core();
+    const { heap, fn, addr } = core(SHA2_PART);
     heap.set(this.#context, addr.HMAC_CTX!);
-    streamThroughIo(data, fn.hmacUpdate!);
-    this.#context.set(takeBytes(addr.HMAC_CTX!, HMAC_CONTEXT_BYTES));
+    streamThroughIo(SHA2_PART, data, fn.hmacUpdate!);
+    this.#context.set(takeBytes(SHA2_PART, addr.HMAC_CTX!, HMAC_CONTEXT_BYTES));
     return this;
   }
 
@@ -104,11 +105,11 @@ export class Hmac {
       this.destroy();
       return out;
     }
-    const { heap, fn, addr } = core();
+    const { heap, fn, addr } = core(SHA2_PART);
     heap.set(this.#context, addr.HMAC_CTX!);
     fn.hmacFinal!();
     this.destroy();
-    return takeBytes(addr.HMAC_OUT!, SHA256_DIGEST_BYTES);
+    return takeBytes(SHA2_PART, addr.HMAC_OUT!, SHA256_DIGEST_BYTES);
   }
 
   /** An independent copy of the current state. */
@@ -139,6 +140,6 @@ export interface HmacFunction {
 }
 
 /** HMAC-SHA256, RFC 2104. */
-export const hmac: HmacFunction = Object.assign(hmacOneShot, {
+export const hmac: HmacFunction = /* @__PURE__ */ Object.assign(hmacOneShot, {
   create: (hash: Sha256Function, key: Uint8Array): Hmac => new Hmac(hash, key),
 });

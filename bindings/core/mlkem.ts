@@ -20,6 +20,7 @@ import {
 import { jsBackend } from './backend.js';
 import { assertLength } from './bytes.js';
 import { core, takeBytes } from './wasm.js';
+import { MLKEM_PART } from './wasm-parts.js';
 
 /** KeyGen_internal(d, z) (Algorithm 16) from `seed` = d || z, or from 64 fresh random bytes (Algorithm 19). */
 function keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } {
@@ -33,7 +34,7 @@ function keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Arr
       if (d !== seed) d.fill(0);
     }
   }
-  const { heap, fn, addr } = core();
+  const { heap, fn, addr } = core(MLKEM_PART);
   if (seed === undefined) {
     const fresh = crypto.getRandomValues(new Uint8Array(MLKEM_SEED_BYTES));
     heap.set(fresh, addr.MLKEM_SEED!);
@@ -44,8 +45,8 @@ function keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Arr
   }
   fn.mlkemKeygen!(); // wipes the seed and all scratch
   return {
-    publicKey: takeBytes(addr.MLKEM_EK!, MLKEM768_PUBLIC_KEY_BYTES),
-    secretKey: takeBytes(addr.MLKEM_DK!, MLKEM768_SECRET_KEY_BYTES),
+    publicKey: takeBytes(MLKEM_PART, addr.MLKEM_EK!, MLKEM768_PUBLIC_KEY_BYTES),
+    secretKey: takeBytes(MLKEM_PART, addr.MLKEM_DK!, MLKEM768_SECRET_KEY_BYTES),
   };
 }
 
@@ -68,7 +69,7 @@ function encapsulate(publicKey: Uint8Array, msg?: Uint8Array): { cipherText: Uin
     if (result === undefined) throw new InvalidPublicKeyError('ml_kem768 public key fails the modulus check (FIPS 203 §7.2)');
     return result;
   }
-  const { heap, fn, addr } = core();
+  const { heap, fn, addr } = core(MLKEM_PART);
   heap.set(publicKey, addr.MLKEM_EK!);
   if (msg === undefined) {
     const fresh = crypto.getRandomValues(new Uint8Array(MLKEM_MSG_BYTES));
@@ -80,8 +81,8 @@ function encapsulate(publicKey: Uint8Array, msg?: Uint8Array): { cipherText: Uin
   const bad = fn.mlkemEncaps!(); // wipes ek, m and all scratch
   if (bad !== 0) throw new InvalidPublicKeyError('ml_kem768 public key fails the modulus check (FIPS 203 §7.2)');
   return {
-    cipherText: takeBytes(addr.MLKEM_CT!, MLKEM768_CIPHERTEXT_BYTES),
-    sharedSecret: takeBytes(addr.MLKEM_SS!, MLKEM_SHARED_SECRET_BYTES),
+    cipherText: takeBytes(MLKEM_PART, addr.MLKEM_CT!, MLKEM768_CIPHERTEXT_BYTES),
+    sharedSecret: takeBytes(MLKEM_PART, addr.MLKEM_SS!, MLKEM_SHARED_SECRET_BYTES),
   };
 }
 
@@ -98,12 +99,12 @@ function decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array 
     if (shared === undefined) throw new InvalidSecretKeyError('ml_kem768 secret key fails the hash check (FIPS 203 §7.3)');
     return shared;
   }
-  const { heap, fn, addr } = core();
+  const { heap, fn, addr } = core(MLKEM_PART);
   heap.set(cipherText, addr.MLKEM_CT!);
   heap.set(secretKey, addr.MLKEM_DK!);
   const bad = fn.mlkemDecaps!(); // wipes dk, c and all scratch
   if (bad !== 0) throw new InvalidSecretKeyError('ml_kem768 secret key fails the hash check (FIPS 203 §7.3)');
-  return takeBytes(addr.MLKEM_SS!, MLKEM_SHARED_SECRET_BYTES);
+  return takeBytes(MLKEM_PART, addr.MLKEM_SS!, MLKEM_SHARED_SECRET_BYTES);
 }
 
 /** The ek embedded in dk = dk_PKE || ek || H(ek) || z (a copy), as noble's getPublicKey. */
@@ -130,9 +131,9 @@ export interface MlKem768 {
 }
 
 /** ML-KEM-768, FIPS 203 (k = 3, η1 = η2 = 2, du = 10, dv = 4). */
-export const ml_kem768: MlKem768 = Object.freeze({
-  info: Object.freeze({ type: 'ml-kem' } as const),
-  lengths: Object.freeze({ secretKey: 2400, publicKey: 1184, cipherText: 1088, seed: 64, msg: 32, msgRand: 32 } as const),
+export const ml_kem768: MlKem768 = /* @__PURE__ */ Object.freeze({
+  info: /* @__PURE__ */ Object.freeze({ type: 'ml-kem' } as const),
+  lengths: /* @__PURE__ */ Object.freeze({ secretKey: 2400, publicKey: 1184, cipherText: 1088, seed: 64, msg: 32, msgRand: 32 } as const),
   keygen,
   getPublicKey,
   encapsulate,

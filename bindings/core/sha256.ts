@@ -7,22 +7,23 @@ import { InvalidStateError } from '../errors.js';
 import { jsBackend, type BackendHash } from './backend.js';
 import { assertBytes } from './bytes.js';
 import { core, streamThroughIo, takeBytes } from './wasm.js';
+import { SHA2_PART } from './wasm-parts.js';
 
 function digestOneShot(msg: Uint8Array): Uint8Array {
   assertBytes(msg, 'message');
   const js = jsBackend();
   if (js) return js.sha256(msg);
-  const { heap, fn, addr } = core();
+  const { heap, fn, addr } = core(SHA2_PART);
   if (msg.length <= IO_BUFFER_BYTES) {
     const io = addr.IO!;
     heap.set(msg, io);
     fn.sha256Digest!(msg.length);
   } else {
     fn.sha256Init!();
-    streamThroughIo(msg, fn.sha256Update!);
+    streamThroughIo(SHA2_PART, msg, fn.sha256Update!);
     fn.sha256Final!();
   }
-  return takeBytes(addr.SHA256_OUT!, SHA256_DIGEST_BYTES);
+  return takeBytes(SHA2_PART, addr.SHA256_OUT!, SHA256_DIGEST_BYTES);
 }
 
 /**
@@ -43,9 +44,9 @@ export class Sha256 {
     if (context) {
       this.#context = context;
     } else {
-      const { fn, addr } = core();
+      const { fn, addr } = core(SHA2_PART);
       fn.sha256Init!();
-      this.#context = takeBytes(addr.SHA256_CTX!, SHA256_CONTEXT_BYTES);
+      this.#context = takeBytes(SHA2_PART, addr.SHA256_CTX!, SHA256_CONTEXT_BYTES);
     }
   }
 
@@ -57,11 +58,11 @@ export class Sha256 {
       this.#js.update(data);
       return this;
     }
-    const { heap, fn, addr } = core();
+    const { heap, fn, addr } = core(SHA2_PART);
     const ctx = addr.SHA256_CTX!;
     heap.set(this.#context, ctx);
-    streamThroughIo(data, fn.sha256Update!);
-    this.#context = takeBytes(ctx, SHA256_CONTEXT_BYTES);
+    streamThroughIo(SHA2_PART, data, fn.sha256Update!);
+    this.#context = takeBytes(SHA2_PART, ctx, SHA256_CONTEXT_BYTES);
     return this;
   }
 
@@ -73,11 +74,11 @@ export class Sha256 {
       this.destroy();
       return out;
     }
-    const { heap, fn, addr } = core();
+    const { heap, fn, addr } = core(SHA2_PART);
     heap.set(this.#context, addr.SHA256_CTX!);
     fn.sha256Final!();
     this.destroy();
-    return takeBytes(addr.SHA256_OUT!, SHA256_DIGEST_BYTES);
+    return takeBytes(SHA2_PART, addr.SHA256_OUT!, SHA256_DIGEST_BYTES);
   }
 
   /** An independent copy of the current state. */
@@ -110,7 +111,7 @@ export interface Sha256Function {
 }
 
 /** SHA-256 of `message` (any length), FIPS 180-4. */
-export const sha256: Sha256Function = Object.assign(digestOneShot, {
+export const sha256: Sha256Function = /* @__PURE__ */ Object.assign(digestOneShot, {
   blockLen: SHA256_BLOCK_BYTES as 64,
   outputLen: SHA256_DIGEST_BYTES as 32,
   create: (): Sha256 => new Sha256(),

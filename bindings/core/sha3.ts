@@ -11,6 +11,7 @@ import { InvalidOutputLengthError, InvalidStateError } from '../errors.js';
 import { jsBackend, type BackendXof, type KeccakName } from './backend.js';
 import { assertBytes } from './bytes.js';
 import { core, streamThroughIo, takeBytes } from './wasm.js';
+import { MLKEM_PART } from './wasm-parts.js';
 
 /** A Keccak sponge's parameters: rate (bytes), suffix byte, default output length (bytes). */
 export interface SpongeParams {
@@ -23,7 +24,7 @@ export interface SpongeParams {
 
 /** Squeeze `length` bytes of the context now in KECCAK_CTX, one IO buffer at a time. */
 function squeezeInto(out: Uint8Array): void {
-  const { heap, fn, addr } = core();
+  const { heap, fn, addr } = core(MLKEM_PART);
   const io = addr.IO!;
   for (let offset = 0; offset < out.length; offset += IO_BUFFER_BYTES) {
     const n = Math.min(IO_BUFFER_BYTES, out.length - offset);
@@ -37,14 +38,14 @@ function hashOneShot(params: SpongeParams, msg: Uint8Array, outputLen: number): 
   assertBytes(msg, 'message');
   const js = jsBackend();
   if (js) return js.keccak(params.name as KeccakName, msg, outputLen);
-  const { heap, fn, addr } = core();
+  const { heap, fn, addr } = core(MLKEM_PART);
   if (msg.length <= IO_BUFFER_BYTES && outputLen <= IO_BUFFER_BYTES) {
     heap.set(msg, addr.IO!);
     fn.keccakDigest!(params.rate, params.suffix, msg.length, outputLen);
-    return takeBytes(addr.IO!, outputLen);
+    return takeBytes(MLKEM_PART, addr.IO!, outputLen);
   }
   fn.keccakInit!(params.rate, params.suffix);
-  streamThroughIo(msg, fn.keccakUpdate!);
+  streamThroughIo(MLKEM_PART, msg, fn.keccakUpdate!);
   const out = new Uint8Array(outputLen);
   squeezeInto(out);
   const ctx = addr.KECCAK_CTX!;
@@ -86,9 +87,9 @@ export class Keccak {
     if (context) {
       this.#context = context;
     } else {
-      const { fn, addr } = core();
+      const { fn, addr } = core(MLKEM_PART);
       fn.keccakInit!(params.rate, params.suffix);
-      this.#context = takeBytes(addr.KECCAK_CTX!, KECCAK_CONTEXT_BYTES);
+      this.#context = takeBytes(MLKEM_PART, addr.KECCAK_CTX!, KECCAK_CONTEXT_BYTES);
     }
   }
 
@@ -101,7 +102,7 @@ export class Keccak {
       this.#js.update(data);
       return this;
     }
-    this.#withContext(() => streamThroughIo(data, core().fn.keccakUpdate!));
+    this.#withContext(() => streamThroughIo(MLKEM_PART, data, core(MLKEM_PART).fn.keccakUpdate!));
     return this;
   }
 
@@ -150,11 +151,11 @@ export class Keccak {
 
   /** Load the saved context into KECCAK_CTX, run `step`, save the context again and wipe it in WASM. */
   #withContext(step: () => void): void {
-    const { heap, addr } = core();
+    const { heap, addr } = core(MLKEM_PART);
     heap.set(this.#context, addr.KECCAK_CTX!);
     step();
     this.#context.fill(0);
-    this.#context = takeBytes(addr.KECCAK_CTX!, KECCAK_CONTEXT_BYTES);
+    this.#context = takeBytes(MLKEM_PART, addr.KECCAK_CTX!, KECCAK_CONTEXT_BYTES);
   }
 
   #assertActive(): void {
@@ -206,10 +207,10 @@ function shake(params: SpongeParams): ShakeFunction {
 }
 
 /** SHA3-256, FIPS 202 §6.1. */
-export const sha3_256: Sha3Function = sha3({ name: 'sha3_256', rate: SHA3_256_RATE_BYTES, suffix: SHA3_SUFFIX, outputLen: 32, xof: false });
+export const sha3_256: Sha3Function = /* @__PURE__ */ sha3({ name: 'sha3_256', rate: SHA3_256_RATE_BYTES, suffix: SHA3_SUFFIX, outputLen: 32, xof: false });
 /** SHA3-512, FIPS 202 §6.1. */
-export const sha3_512: Sha3Function = sha3({ name: 'sha3_512', rate: SHA3_512_RATE_BYTES, suffix: SHA3_SUFFIX, outputLen: 64, xof: false });
+export const sha3_512: Sha3Function = /* @__PURE__ */ sha3({ name: 'sha3_512', rate: SHA3_512_RATE_BYTES, suffix: SHA3_SUFFIX, outputLen: 64, xof: false });
 /** SHAKE128, FIPS 202 §6.2; 16 bytes unless `dkLen` says otherwise (as noble). */
-export const shake128: ShakeFunction = shake({ name: 'shake128', rate: SHAKE128_RATE_BYTES, suffix: SHAKE_SUFFIX, outputLen: 16, xof: true });
+export const shake128: ShakeFunction = /* @__PURE__ */ shake({ name: 'shake128', rate: SHAKE128_RATE_BYTES, suffix: SHAKE_SUFFIX, outputLen: 16, xof: true });
 /** SHAKE256, FIPS 202 §6.2; 32 bytes unless `dkLen` says otherwise (as noble). */
-export const shake256: ShakeFunction = shake({ name: 'shake256', rate: SHAKE256_RATE_BYTES, suffix: SHAKE_SUFFIX, outputLen: 32, xof: true });
+export const shake256: ShakeFunction = /* @__PURE__ */ shake({ name: 'shake256', rate: SHAKE256_RATE_BYTES, suffix: SHAKE_SUFFIX, outputLen: 32, xof: true });

@@ -12,10 +12,11 @@ import { InvalidKeyLengthError, LowOrderPointError } from '../errors.js';
 import { jsBackend } from './backend.js';
 import { assertLength } from './bytes.js';
 import { core, takeBytes } from './wasm.js';
+import { X25519_PART } from './wasm-parts.js';
 
 /** Copy the secret key into the WASM scalar buffer (the core wipes it during the call). */
 function loadSecretKey(secretKey: Uint8Array): void {
-  const { heap, addr } = core();
+  const { heap, addr } = core(X25519_PART);
   heap.set(secretKey, addr.X25519_SCALAR!);
 }
 
@@ -24,10 +25,10 @@ function getPublicKey(secretKey: Uint8Array): Uint8Array {
   assertLength(secretKey, X25519_KEY_BYTES, 'secretKey', InvalidKeyLengthError);
   const js = jsBackend();
   if (js) return js.x25519PublicKey(secretKey);
-  const { fn, addr } = core();
+  const { fn, addr } = core(X25519_PART);
   loadSecretKey(secretKey);
   fn.x25519PublicKey!();
-  return takeBytes(addr.X25519_OUT!, X25519_KEY_BYTES);
+  return takeBytes(X25519_PART, addr.X25519_OUT!, X25519_KEY_BYTES);
 }
 
 /**
@@ -41,13 +42,13 @@ function getSharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Arr
   let shared: Uint8Array | undefined;
   if (js) shared = js.x25519SharedSecret(secretKey, publicKey);
   else {
-    const { heap, fn, addr } = core();
+    const { heap, fn, addr } = core(X25519_PART);
     loadSecretKey(secretKey);
     const point = addr.X25519_POINT!;
     heap.set(publicKey, point);
     const allZero = fn.x25519SharedSecret!();
     heap.fill(0, point, point + X25519_KEY_BYTES);
-    shared = takeBytes(addr.X25519_OUT!, X25519_KEY_BYTES);
+    shared = takeBytes(X25519_PART, addr.X25519_OUT!, X25519_KEY_BYTES);
     if (allZero !== 0) shared = undefined;
   }
   if (shared === undefined) {
@@ -86,10 +87,10 @@ export interface X25519 {
 }
 
 /** X25519 Diffie-Hellman, RFC 7748. */
-export const x25519: X25519 = Object.freeze({
+export const x25519: X25519 = /* @__PURE__ */ Object.freeze({
   getPublicKey,
   getSharedSecret,
   keygen,
-  utils: Object.freeze({ randomSecretKey }),
-  lengths: Object.freeze({ secretKey: 32, publicKey: 32, seed: 32 } as const),
+  utils: /* @__PURE__ */ Object.freeze({ randomSecretKey }),
+  lengths: /* @__PURE__ */ Object.freeze({ secretKey: 32, publicKey: 32, seed: 32 } as const),
 });
