@@ -11,6 +11,6 @@ export {
   aeadStreamBegin, aeadStreamAad, aeadStreamSeal, aeadStreamSealFinal, aeadStreamMac, aeadStreamVerify, aeadStreamDecrypt, aeadStreamEnd,
   chacha20Xor, poly1305Mac,
 } from './aead';
-export { X25519_SCALAR, X25519_POINT, X25519_OUT, x25519SharedSecret, x25519PublicKey } from './x25519';
+export { X25519_SCALAR, X25519_POINT, X25519_OUT, x25519SharedSecret, x25519SharedSecretInt, x25519PublicKey } from './x25519';
 export { KECCAK_CTX, keccakDigest, keccakInit, keccakUpdate, keccakSqueeze } from './keccak';
 export { MLKEM_SEED, MLKEM_MSG, MLKEM_EK, MLKEM_DK, MLKEM_CT, MLKEM_SS, MLKEM_SCRATCH, MLKEM_SCRATCH_END, mlkemKeygen, mlkemEncaps, mlkemDecaps } from './mlkem';

@@ -6,6 +6,8 @@
  * Exported API (one call per operation; inputs and outputs in static buffers):
  *   x25519SharedSecret(): X25519_OUT = X25519(X25519_SCALAR, X25519_POINT); returns 1 when the result is all zero.
  *   x25519PublicKey():    X25519_OUT = X25519(X25519_SCALAR, 9).
+ *   x25519SharedSecretInt(): as x25519SharedSecret on the integer limbs of field25519-int.ts, one element at a
+ *                         time: the alternative the benchmark times beside the f64 ladder (not used by the API).
  * Both wipe the scalar buffer, the clamped scalar and every intermediate before returning.
  *
  * Constant time (RFC 7748 §5, §7): the ladder runs 255 steps whatever the scalar, swaps with masks (cswap with
@@ -18,6 +20,7 @@ import {
   FE2_BYTES, FOLD, LIMB_OFFSETS, ROUNDING, fe2Carry, fe2DecodeLane, fe2Mul, fe2Sq, feDivideLane0, feMulSplit, feSplitPrepare,
   fieldWipe,
 } from './field25519';
+import { FE1_BYTES, fe1Add, fe1CSwap, fe1FromBytes, fe1Invert, fe1Mul, fe1MulA24, fe1Sq, fe1Sub, fe1ToBytes, fe1Wipe } from './field25519-int';
 import { BASE_TABLE, EDWARDS_2D } from './x25519-table.generated';
 
 /** Scalar input (secret; wiped by every call). */
@@ -373,4 +376,75 @@ export function x25519PublicKey(): void {
   memory.fill(EDWARDS, 0, EDWARDS_BYTES);
   memory.fill(SCALAR, 0, X25519_KEY_BYTES);
   fieldWipe();
+}
+
+// ---------------------------------------------------------------- ladder on one element in integer limbs
+//
+// The same RFC 7748 §5 ladder on field25519-int.ts (ref10's 10 x 26/25-bit limbs, i64 products), one field
+// operation at a time. Constant time as above: 255 steps, cswap by masks (fe1CSwap), scalar bits read at
+// addresses that depend on the step number only.
+
+const INT_LADDER_BYTES: i32 = 8 * <i32>FE1_BYTES;
+const INT_LADDER: usize = memory.data(INT_LADDER_BYTES, 16);
+const I_X1: usize = INT_LADDER;
+const I_X2: usize = INT_LADDER + FE1_BYTES;
+const I_Z2: usize = INT_LADDER + 2 * FE1_BYTES;
+const I_X3: usize = INT_LADDER + 3 * FE1_BYTES;
+const I_Z3: usize = INT_LADDER + 4 * FE1_BYTES;
+const I_T0: usize = INT_LADDER + 5 * FE1_BYTES;
+const I_T1: usize = INT_LADDER + 6 * FE1_BYTES;
+const I_T2: usize = INT_LADDER + 7 * FE1_BYTES;
+
+/**
+ * One step after the cswaps, RFC 7748 §5 with its names: A = x_2 + z_2, AA = A^2, B = x_2 - z_2, BB = B^2,
+ * E = AA - BB, C = x_3 + z_3, D = x_3 - z_3, DA = D A, CB = C B, x_3 = (DA + CB)^2, z_3 = x_1 (DA - CB)^2,
+ * x_2 = AA BB, z_2 = E (AA + a24 E).
+ */
+function ladderStepInt(): void {
+  fe1Add(I_T0, I_X2, I_Z2);   // A
+  fe1Sub(I_T1, I_X2, I_Z2);   // B
+  fe1Add(I_X2, I_X3, I_Z3);   // C
+  fe1Sub(I_Z2, I_X3, I_Z3);   // D
+  fe1Mul(I_Z2, I_Z2, I_T0);   // DA
+  fe1Mul(I_X2, I_X2, I_T1);   // CB
+  fe1Sq(I_T0, I_T0);          // AA
+  fe1Sq(I_T1, I_T1);          // BB
+  fe1Add(I_X3, I_Z2, I_X2);   // DA + CB
+  fe1Sub(I_Z3, I_Z2, I_X2);   // DA - CB
+  fe1Sq(I_X3, I_X3);          // x_3 = (DA + CB)^2
+  fe1Sq(I_Z3, I_Z3);          // (DA - CB)^2
+  fe1Mul(I_Z3, I_Z3, I_X1);   // z_3 = x_1 (DA - CB)^2
+  fe1Mul(I_X2, I_T0, I_T1);   // x_2 = AA BB
+  fe1Sub(I_T1, I_T0, I_T1);   // E = AA - BB
+  fe1MulA24(I_T2, I_T1);      // a24 E
+  fe1Add(I_T2, I_T2, I_T0);   // AA + a24 E
+  fe1Mul(I_Z2, I_T1, I_T2);   // z_2 = E (AA + a24 E)
+}
+
+/** x25519SharedSecret on the integer field (same contract). */
+export function x25519SharedSecretInt(): i32 {
+  clampScalar();
+  memory.fill(INT_LADDER, 0, INT_LADDER_BYTES);
+  fe1FromBytes(I_X1, X25519_POINT);     // x_1 = u (bit 255 masked)
+  store<i64>(I_X2, 1);                  // x_2 = 1, z_2 = 0
+  memory.copy(I_X3, I_X1, FE1_BYTES);   // x_3 = u
+  store<i64>(I_Z3, 1);                  // z_3 = 1
+  let swap: i64 = 0;
+  for (let t = 254; t >= 0; t--) {
+    const bit = <i64>((load<u8>(SCALAR + <usize>(t >> 3)) >> <u8>(t & 7)) & 1); // k_t; address depends on t only
+    swap ^= bit;
+    fe1CSwap(I_X2, I_X3, swap);
+    fe1CSwap(I_Z2, I_Z3, swap);
+    swap = bit;
+    ladderStepInt();
+  }
+  fe1CSwap(I_X2, I_X3, swap);
+  fe1CSwap(I_Z2, I_Z3, swap);
+  fe1Invert(I_Z2, I_Z2);
+  fe1Mul(I_X2, I_X2, I_Z2);             // x_2 * z_2^(p - 2)
+  fe1ToBytes(X25519_OUT, I_X2);
+  memory.fill(INT_LADDER, 0, INT_LADDER_BYTES);
+  memory.fill(SCALAR, 0, X25519_KEY_BYTES);
+  fe1Wipe();
+  return isZero32(X25519_OUT);
 }

@@ -1,6 +1,7 @@
 /**
- * X25519 public keys and shared secrets, side by side: e2e2 (WASM), @noble/curves (baseline), libsodium-wrappers,
- * @stablelib/x25519, node:crypto and WebCrypto. Every contender's output is checked against e2e2's before timing.
+ * X25519 public keys and shared secrets, side by side: e2e2 (WASM; for shared secrets also its integer-limb ladder),
+ * @noble/curves (baseline), libsodium-wrappers, @stablelib/x25519, node:crypto and WebCrypto. Every contender's
+ * output is checked against e2e2's before timing.
  *
  * node:crypto and WebCrypto take keys as KeyObject / CryptoKey, so a protocol that holds raw 32-byte keys must
  * import them on every operation: those rows import from raw bytes through JWK ({kty: 'OKP', crv: 'X25519', d, x};
@@ -13,6 +14,7 @@ import { x25519 as noble } from '@noble/curves/ed25519.js';
 import sodium from 'libsodium-wrappers';
 import * as stablelib from '@stablelib/x25519';
 import { x25519 } from '../bindings/crypto.js';
+import { sharedSecretIntegerLadderForTestingOnly } from '../bindings/core/x25519.js';
 import type { Case, Contender } from './harness.js';
 
 const b64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
@@ -79,6 +81,8 @@ export async function x25519Cases(): Promise<Case[]> {
       group: 'x25519 getSharedSecret', size: '', bytes: 0, batch: 1,
       contenders: await checked(x25519.getSharedSecret(secretKey, peerPublic), [
         ['e2e2', () => x25519.getSharedSecret(secretKey, peerPublic)],
+        // The integer-limb ladder (not the API; issue 11 item 4): the alternative to the f64 SIMD ladder, same process.
+        ['e2e2 integer ladder (i64 limbs, not the API)', () => sharedSecretIntegerLadderForTestingOnly(secretKey, peerPublic)!],
         ['@noble/curves', () => noble.getSharedSecret(secretKey, peerPublic), true],
         ['libsodium-wrappers crypto_scalarmult', () => sodium.crypto_scalarmult(secretKey, peerPublic)],
         ['@stablelib/x25519 scalarMult', () => stablelib.scalarMult(secretKey, peerPublic)],

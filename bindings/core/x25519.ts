@@ -30,6 +30,18 @@ function getPublicKey(secretKey: Uint8Array): Uint8Array {
   return takeBytes(addr.X25519_OUT!, X25519_KEY_BYTES);
 }
 
+/** One WASM ladder call (`x25519SharedSecret` or the integer alternative); undefined when the result is all zero. */
+function wasmSharedSecret(ladder: 'x25519SharedSecret' | 'x25519SharedSecretInt', secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array | undefined {
+  const { heap, fn, addr } = core();
+  loadSecretKey(secretKey);
+  const point = addr.X25519_POINT!;
+  heap.set(publicKey, point);
+  const allZero = fn[ladder]!();
+  heap.fill(0, point, point + X25519_KEY_BYTES);
+  const shared = takeBytes(addr.X25519_OUT!, X25519_KEY_BYTES);
+  return allZero !== 0 ? undefined : shared;
+}
+
 /**
  * X25519(secretKey, publicKey): the 32-byte shared secret. Throws LowOrderPointError (ERR_LOW_ORDER_POINT)
  * when it is all zero; the core detects that without a data-dependent branch (OR over the output).
@@ -38,22 +50,22 @@ function getSharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Arr
   assertLength(secretKey, X25519_KEY_BYTES, 'secretKey', InvalidKeyLengthError);
   assertLength(publicKey, X25519_KEY_BYTES, 'publicKey', InvalidKeyLengthError);
   const js = jsBackend();
-  let shared: Uint8Array | undefined;
-  if (js) shared = js.x25519SharedSecret(secretKey, publicKey);
-  else {
-    const { heap, fn, addr } = core();
-    loadSecretKey(secretKey);
-    const point = addr.X25519_POINT!;
-    heap.set(publicKey, point);
-    const allZero = fn.x25519SharedSecret!();
-    heap.fill(0, point, point + X25519_KEY_BYTES);
-    shared = takeBytes(addr.X25519_OUT!, X25519_KEY_BYTES);
-    if (allZero !== 0) shared = undefined;
-  }
+  const shared = js ? js.x25519SharedSecret(secretKey, publicKey) : wasmSharedSecret('x25519SharedSecret', secretKey, publicKey);
   if (shared === undefined) {
     throw new LowOrderPointError('x25519 public key is of small order: the shared secret is all zero (RFC 7748 §6.1)');
   }
   return shared;
+}
+
+/**
+ * X25519(secretKey, publicKey) on the integer-limb ladder (x25519SharedSecretInt in assembly/x25519.ts), the
+ * alternative to the f64 SIMD ladder that tests check and bench/x25519.ts times side by side (issue 11 item 4).
+ * Not part of the API: undefined for an all-zero result, no JS backend.
+ */
+export function sharedSecretIntegerLadderForTestingOnly(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array | undefined {
+  assertLength(secretKey, X25519_KEY_BYTES, 'secretKey', InvalidKeyLengthError);
+  assertLength(publicKey, X25519_KEY_BYTES, 'publicKey', InvalidKeyLengthError);
+  return wasmSharedSecret('x25519SharedSecretInt', secretKey, publicKey);
 }
 
 /** 32 random bytes from crypto.getRandomValues, or a copy of `seed` (32 bytes) when given. */
