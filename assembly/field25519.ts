@@ -94,6 +94,22 @@ const WG: usize = memory.data(192, 16);
  * `o` may equal `h`.
  */
 export function fe2Carry(o: usize, h: usize): void {
+  carryThen(o, h, 0, CARRY_STORE);
+}
+
+/** What carryThen does with the carried limbs w_i. */
+const CARRY_STORE = 0;
+/** o_i = (w_i lane 1 + w_i lane 0, w_i lane 1 - w_i lane 0): the sum and difference of the two elements. */
+const CARRY_SUM_DIFF = 1;
+/** o_i = (w_i lane 0, E_i) with E = lane 0 - lane 1, o2_i = (lane 1, lane 0 + a24 E) after one round of carries. */
+const CARRY_A24 = 2;
+
+/**
+ * The carry chain of fe2Carry, then, for `mode` (a compile-time constant, public), the carried limbs stored
+ * as they are or first combined lane-wise, so that the ladder's linear steps need no second pass over memory.
+ */
+// @ts-ignore: decorator
+@inline function carryThen(o: usize, h: usize, o2: usize, mode: i32): void {
   let c: v128;
   let h0 = v128.load(h, 0);
   let h1 = v128.load(h, 16);
@@ -127,18 +143,62 @@ export function fe2Carry(o: usize, h: usize): void {
   c = f64x2.sub(add(h6, v128.load(FIELD_CONSTANTS, 96)), v128.load(FIELD_CONSTANTS, 96)); h6 = f64x2.sub(h6, c); h7 = add(h7, c);
   c = f64x2.sub(add(h9, v128.load(FIELD_CONSTANTS, 144)), v128.load(FIELD_CONSTANTS, 144)); h9 = f64x2.sub(h9, c); h10 = add(h10, c);
   c = f64x2.sub(add(h0, v128.load(FIELD_CONSTANTS, 0)), v128.load(FIELD_CONSTANTS, 0)); h0 = f64x2.sub(h0, c); h1 = add(h1, c);
-  v128.store(o, h0, 0);
-  v128.store(o, h1, 16);
-  v128.store(o, h2, 32);
-  v128.store(o, h3, 48);
-  v128.store(o, h4, 64);
-  v128.store(o, h5, 80);
-  v128.store(o, h6, 96);
-  v128.store(o, h7, 112);
-  v128.store(o, h8, 128);
-  v128.store(o, h9, 144);
-  v128.store(o, h10, 160);
-  v128.store(o, h11, 176);
+  if (mode != CARRY_A24) {
+    v128.store(o, limbOut(h0, mode), 0);
+    v128.store(o, limbOut(h1, mode), 16);
+    v128.store(o, limbOut(h2, mode), 32);
+    v128.store(o, limbOut(h3, mode), 48);
+    v128.store(o, limbOut(h4, mode), 64);
+    v128.store(o, limbOut(h5, mode), 80);
+    v128.store(o, limbOut(h6, mode), 96);
+    v128.store(o, limbOut(h7, mode), 112);
+    v128.store(o, limbOut(h8, mode), 128);
+    v128.store(o, limbOut(h9, mode), 144);
+    v128.store(o, limbOut(h10, mode), 160);
+    v128.store(o, limbOut(h11, mode), 176);
+  } else {
+    // a24 E is 2^17 times larger than a carried element: one round of carries (every limb at once, from the
+    // values before the round) brings it back under ~2x carried; limb 11's carry folds into limb 0.
+    c = a24Limb(o, o2, 0, h0, i64x2.splat(0));
+    c = a24Limb(o, o2, 16, h1, c);
+    c = a24Limb(o, o2, 32, h2, c);
+    c = a24Limb(o, o2, 48, h3, c);
+    c = a24Limb(o, o2, 64, h4, c);
+    c = a24Limb(o, o2, 80, h5, c);
+    c = a24Limb(o, o2, 96, h6, c);
+    c = a24Limb(o, o2, 112, h7, c);
+    c = a24Limb(o, o2, 128, h8, c);
+    c = a24Limb(o, o2, 144, h9, c);
+    c = a24Limb(o, o2, 160, h10, c);
+    c = a24Limb(o, o2, 176, h11, c);
+    v128.store(o2, add(v128.load(o2), mul(c, v128.load(FIELD_CONSTANTS, WRAP_AT))));
+  }
+}
+
+/** (CB, DA) + (DA, CB) * (1, -1) = (DA + CB, DA - CB) for a limb w = (DA, CB). */
+const PLUS_MINUS: v128 = f64x2(1.0, -1.0);
+// @ts-ignore: decorator
+@inline function limbOut(w: v128, mode: i32): v128 {
+  return mode == CARRY_SUM_DIFF ? add(i64x2.shuffle(w, w, 1, 0), mul(w, PLUS_MINUS)) : w;
+}
+
+/** a24 = (486662 - 2) / 4 = 121665, RFC 7748 §5; as (0, -a24) so that lane 1 of o2 gets AA + a24 E. */
+const NEG_A24: v128 = f64x2(0.0, -121665.0);
+
+/**
+ * Limb `at` (byte offset) of the CARRY_A24 outputs from r = (AA_i, BB_i): o = (AA_i, E_i), o2 = (BB_i, v_i - c_i +
+ * carryIn) with v = AA + a24 E and c_i its rounded part for the next limb; returns c_i.
+ */
+// @ts-ignore: decorator
+@inline function a24Limb(o: usize, o2: usize, at: usize, r: v128, carryIn: v128): v128 {
+  const s = i64x2.shuffle(r, r, 1, 0);
+  const e = f64x2.sub(r, s); // (E, -E)
+  v128.store(o + at, i64x2.shuffle(r, e, 0, 2));
+  const v = add(s, mul(e, NEG_A24));
+  const round = v128.load(FIELD_CONSTANTS + at);
+  const c = f64x2.sub(add(v, round), round);
+  v128.store(o2 + at, add(f64x2.sub(v, c), carryIn));
+  return c;
 }
 
 /** WG = g * 19 * 2^-255, limbs 1..11 (limb 0 never folds). */
@@ -156,6 +216,18 @@ export function fe2Carry(o: usize, h: usize): void {
  * Inputs up to 4x carried; `o` may alias `f` or `g`.
  */
 export function fe2Mul(o: usize, f: usize, g: usize): void {
+  fe2MulColumns(f, g);
+  fe2Carry(o, COLS);
+}
+
+/** o = (DA + CB, DA - CB) for (DA, CB) = f * g (the ladder's x_3 inputs), carried, in one pass. */
+export function fe2MulSumDiff(o: usize, f: usize, g: usize): void {
+  fe2MulColumns(f, g);
+  carryThen(o, COLS, 0, CARRY_SUM_DIFF);
+}
+
+/** COLS = the uncarried columns of f * g. */
+function fe2MulColumns(f: usize, g: usize): void {
   foldOperand(g);
   { // rows f0..f2
     const f0 = v128.load(f, 0), f1 = v128.load(f, 16), f2 = v128.load(f, 32);
@@ -225,7 +297,6 @@ export function fe2Mul(o: usize, f: usize, g: usize): void {
     v128.store(COLS, add(add(add(v128.load(COLS, 160), mul(f9, g1)), mul(f10, g0)), mul(f11, w11)), 160);
     v128.store(COLS, add(add(add(v128.load(COLS, 176), mul(f9, g2)), mul(f10, g1)), mul(f11, g0)), 176);
   }
-  fe2Carry(o, COLS);
 }
 
 /**
@@ -233,6 +304,21 @@ export function fe2Mul(o: usize, f: usize, g: usize): void {
  * `o` may alias `f`.
  */
 export function fe2Sq(o: usize, f: usize): void {
+  fe2SqColumns(f);
+  fe2Carry(o, COLS);
+}
+
+/**
+ * With (AA, BB) = f^2 (the ladder's squares of A and B, RFC 7748 §5): o = (AA, E), o2 = (BB, AA + a24 E),
+ * E = AA - BB, a24 E reduced by one round of carries; in one pass.
+ */
+export function fe2SqA24(o: usize, o2: usize, f: usize): void {
+  fe2SqColumns(f);
+  carryThen(o, COLS, o2, CARRY_A24);
+}
+
+/** COLS = the uncarried columns of f^2. */
+function fe2SqColumns(f: usize): void {
   foldOperand(f);
   { // rows 0..2
     const f0 = v128.load(f, 0),
@@ -329,7 +415,6 @@ export function fe2Sq(o: usize, f: usize): void {
     v128.store(COLS, add(v128.load(COLS, 144), mul(d10, w11)), 144);
     v128.store(COLS, add(v128.load(COLS, 160), mul(f11, w11)), 160);
   }
-  fe2Carry(o, COLS);
 }
 
 /**
