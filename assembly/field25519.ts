@@ -33,6 +33,7 @@
  *
  * Scratch buffers hold secret-derived data; callers wipe them with `fieldWipe()` before returning to the host.
  */
+import { FE1_BYTES, fe1FromBytes, fe1Invert, fe1Mul, fe1ToBytes, fe1Wipe } from './field25519-int';
 
 /** Bytes in an FE2 (12 limbs x 2 lanes x 8 bytes). */
 export const FE2_BYTES: i32 = 192;
@@ -93,6 +94,22 @@ const WG: usize = memory.data(192, 16);
  * `o` may equal `h`.
  */
 export function fe2Carry(o: usize, h: usize): void {
+  carryThen(o, h, 0, CARRY_STORE);
+}
+
+/** What carryThen does with the carried limbs w_i. */
+const CARRY_STORE = 0;
+/** o_i = (w_i lane 1 + w_i lane 0, w_i lane 1 - w_i lane 0): the sum and difference of the two elements. */
+const CARRY_SUM_DIFF = 1;
+/** o_i = (w_i lane 0, E_i) with E = lane 0 - lane 1, o2_i = (lane 1, lane 0 + a24 E) after one round of carries. */
+const CARRY_A24 = 2;
+
+/**
+ * The carry chain of fe2Carry, then, for `mode` (a compile-time constant, public), the carried limbs stored
+ * as they are or first combined lane-wise, so that the ladder's linear steps need no second pass over memory.
+ */
+// @ts-ignore: decorator
+@inline function carryThen(o: usize, h: usize, o2: usize, mode: i32): void {
   let c: v128;
   let h0 = v128.load(h, 0);
   let h1 = v128.load(h, 16);
@@ -126,18 +143,62 @@ export function fe2Carry(o: usize, h: usize): void {
   c = f64x2.sub(add(h6, v128.load(FIELD_CONSTANTS, 96)), v128.load(FIELD_CONSTANTS, 96)); h6 = f64x2.sub(h6, c); h7 = add(h7, c);
   c = f64x2.sub(add(h9, v128.load(FIELD_CONSTANTS, 144)), v128.load(FIELD_CONSTANTS, 144)); h9 = f64x2.sub(h9, c); h10 = add(h10, c);
   c = f64x2.sub(add(h0, v128.load(FIELD_CONSTANTS, 0)), v128.load(FIELD_CONSTANTS, 0)); h0 = f64x2.sub(h0, c); h1 = add(h1, c);
-  v128.store(o, h0, 0);
-  v128.store(o, h1, 16);
-  v128.store(o, h2, 32);
-  v128.store(o, h3, 48);
-  v128.store(o, h4, 64);
-  v128.store(o, h5, 80);
-  v128.store(o, h6, 96);
-  v128.store(o, h7, 112);
-  v128.store(o, h8, 128);
-  v128.store(o, h9, 144);
-  v128.store(o, h10, 160);
-  v128.store(o, h11, 176);
+  if (mode != CARRY_A24) {
+    v128.store(o, limbOut(h0, mode), 0);
+    v128.store(o, limbOut(h1, mode), 16);
+    v128.store(o, limbOut(h2, mode), 32);
+    v128.store(o, limbOut(h3, mode), 48);
+    v128.store(o, limbOut(h4, mode), 64);
+    v128.store(o, limbOut(h5, mode), 80);
+    v128.store(o, limbOut(h6, mode), 96);
+    v128.store(o, limbOut(h7, mode), 112);
+    v128.store(o, limbOut(h8, mode), 128);
+    v128.store(o, limbOut(h9, mode), 144);
+    v128.store(o, limbOut(h10, mode), 160);
+    v128.store(o, limbOut(h11, mode), 176);
+  } else {
+    // a24 E is 2^17 times larger than a carried element: one round of carries (every limb at once, from the
+    // values before the round) brings it back under ~2x carried; limb 11's carry folds into limb 0.
+    c = a24Limb(o, o2, 0, h0, i64x2.splat(0));
+    c = a24Limb(o, o2, 16, h1, c);
+    c = a24Limb(o, o2, 32, h2, c);
+    c = a24Limb(o, o2, 48, h3, c);
+    c = a24Limb(o, o2, 64, h4, c);
+    c = a24Limb(o, o2, 80, h5, c);
+    c = a24Limb(o, o2, 96, h6, c);
+    c = a24Limb(o, o2, 112, h7, c);
+    c = a24Limb(o, o2, 128, h8, c);
+    c = a24Limb(o, o2, 144, h9, c);
+    c = a24Limb(o, o2, 160, h10, c);
+    c = a24Limb(o, o2, 176, h11, c);
+    v128.store(o2, add(v128.load(o2), mul(c, v128.load(FIELD_CONSTANTS, WRAP_AT))));
+  }
+}
+
+/** (CB, DA) + (DA, CB) * (1, -1) = (DA + CB, DA - CB) for a limb w = (DA, CB). */
+const PLUS_MINUS: v128 = f64x2(1.0, -1.0);
+// @ts-ignore: decorator
+@inline function limbOut(w: v128, mode: i32): v128 {
+  return mode == CARRY_SUM_DIFF ? add(i64x2.shuffle(w, w, 1, 0), mul(w, PLUS_MINUS)) : w;
+}
+
+/** a24 = (486662 - 2) / 4 = 121665, RFC 7748 §5; as (0, -a24) so that lane 1 of o2 gets AA + a24 E. */
+const NEG_A24: v128 = f64x2(0.0, -121665.0);
+
+/**
+ * Limb `at` (byte offset) of the CARRY_A24 outputs from r = (AA_i, BB_i): o = (AA_i, E_i), o2 = (BB_i, v_i - c_i +
+ * carryIn) with v = AA + a24 E and c_i its rounded part for the next limb; returns c_i.
+ */
+// @ts-ignore: decorator
+@inline function a24Limb(o: usize, o2: usize, at: usize, r: v128, carryIn: v128): v128 {
+  const s = i64x2.shuffle(r, r, 1, 0);
+  const e = f64x2.sub(r, s); // (E, -E)
+  v128.store(o + at, i64x2.shuffle(r, e, 0, 2));
+  const v = add(s, mul(e, NEG_A24));
+  const round = v128.load(FIELD_CONSTANTS + at);
+  const c = f64x2.sub(add(v, round), round);
+  v128.store(o2 + at, add(f64x2.sub(v, c), carryIn));
+  return c;
 }
 
 /** WG = g * 19 * 2^-255, limbs 1..11 (limb 0 never folds). */
@@ -155,6 +216,18 @@ export function fe2Carry(o: usize, h: usize): void {
  * Inputs up to 4x carried; `o` may alias `f` or `g`.
  */
 export function fe2Mul(o: usize, f: usize, g: usize): void {
+  fe2MulColumns(f, g);
+  fe2Carry(o, COLS);
+}
+
+/** o = (DA + CB, DA - CB) for (DA, CB) = f * g (the ladder's x_3 inputs), carried, in one pass. */
+export function fe2MulSumDiff(o: usize, f: usize, g: usize): void {
+  fe2MulColumns(f, g);
+  carryThen(o, COLS, 0, CARRY_SUM_DIFF);
+}
+
+/** COLS = the uncarried columns of f * g. */
+function fe2MulColumns(f: usize, g: usize): void {
   foldOperand(g);
   { // rows f0..f2
     const f0 = v128.load(f, 0), f1 = v128.load(f, 16), f2 = v128.load(f, 32);
@@ -224,7 +297,6 @@ export function fe2Mul(o: usize, f: usize, g: usize): void {
     v128.store(COLS, add(add(add(v128.load(COLS, 160), mul(f9, g1)), mul(f10, g0)), mul(f11, w11)), 160);
     v128.store(COLS, add(add(add(v128.load(COLS, 176), mul(f9, g2)), mul(f10, g1)), mul(f11, g0)), 176);
   }
-  fe2Carry(o, COLS);
 }
 
 /**
@@ -232,6 +304,21 @@ export function fe2Mul(o: usize, f: usize, g: usize): void {
  * `o` may alias `f`.
  */
 export function fe2Sq(o: usize, f: usize): void {
+  fe2SqColumns(f);
+  fe2Carry(o, COLS);
+}
+
+/**
+ * With (AA, BB) = f^2 (the ladder's squares of A and B, RFC 7748 §5): o = (AA, E), o2 = (BB, AA + a24 E),
+ * E = AA - BB, a24 E reduced by one round of carries; in one pass.
+ */
+export function fe2SqA24(o: usize, o2: usize, f: usize): void {
+  fe2SqColumns(f);
+  carryThen(o, COLS, o2, CARRY_A24);
+}
+
+/** COLS = the uncarried columns of f^2. */
+function fe2SqColumns(f: usize): void {
   foldOperand(f);
   { // rows 0..2
     const f0 = v128.load(f, 0),
@@ -328,7 +415,6 @@ export function fe2Sq(o: usize, f: usize): void {
     v128.store(COLS, add(v128.load(COLS, 144), mul(d10, w11)), 144);
     v128.store(COLS, add(v128.load(COLS, 160), mul(f11, w11)), 160);
   }
-  fe2Carry(o, COLS);
 }
 
 /**
@@ -463,151 +549,13 @@ export function fe2EncodeLane(dst: usize, f: usize, lane: i32): void {
 // ---------------------------------------------------------------- one element, integer limbs (inversion)
 //
 // The inversion is 254 squarings of one element in a row: with the pair layout half of every squaring would
-// be wasted. For it, ref10's representation: 10 signed i64 limbs in radix 2^25.5 (26, 25, 26, ... bits), products
-// in i64 with the fold 2^255 = 19 folded into the operands (g_j * 19). Measured 20 ns per squaring against
-// 36 ns for an FE2 squaring. Bounds as in ref10: inputs |f_i| <= 1.1 * 2^26 (even i) / 2^25 (odd i), carried
-// outputs within them, every sum below 2^63. Constant time: i64 multiply, add and arithmetic shift only.
+// be wasted. It runs in ref10's 10-limb integer representation (field25519-int.ts), where a squaring took
+// 20 ns against 36 ns for an FE2 squaring.
 
-/** Bytes in an FE1 (10 x i64). */
-export const FE1_BYTES: usize = 80;
-const FE1_T0: usize = memory.data(80, 16);
-const FE1_T1: usize = memory.data(80, 16);
-const FE1_T2: usize = memory.data(80, 16);
-const FE1_T3: usize = memory.data(80, 16);
 const FE1_X: usize = memory.data(80, 16);
 const FE1_Z: usize = memory.data(80, 16);
 /** Canonical bytes of the two FE2 lanes handed to feDivideLane0 (secret-derived). */
 const FE1_BYTES_IN: usize = memory.data(64, 16);
-
-/** Carry h0..h9 (ref10 fe_mul / fe_sq tail): two interleaved chains, then h9 -> h0 folded by 19, and h0 -> h1. */
-// @ts-ignore: decorator
-@inline export function fe1CarryStore(o: usize, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64, h5: i64, h6: i64, h7: i64, h8: i64, h9: i64): void {
-  let c: i64;
-  c = (h0 + (1 << 25)) >> 26; h1 += c; h0 -= c << 26;
-  c = (h4 + (1 << 25)) >> 26; h5 += c; h4 -= c << 26;
-  c = (h1 + (1 << 24)) >> 25; h2 += c; h1 -= c << 25;
-  c = (h5 + (1 << 24)) >> 25; h6 += c; h5 -= c << 25;
-  c = (h2 + (1 << 25)) >> 26; h3 += c; h2 -= c << 26;
-  c = (h6 + (1 << 25)) >> 26; h7 += c; h6 -= c << 26;
-  c = (h3 + (1 << 24)) >> 25; h4 += c; h3 -= c << 25;
-  c = (h7 + (1 << 24)) >> 25; h8 += c; h7 -= c << 25;
-  c = (h4 + (1 << 25)) >> 26; h5 += c; h4 -= c << 26;
-  c = (h8 + (1 << 25)) >> 26; h9 += c; h8 -= c << 26;
-  c = (h9 + (1 << 24)) >> 25; h0 += c * 19; h9 -= c << 25;
-  c = (h0 + (1 << 25)) >> 26; h1 += c; h0 -= c << 26;
-  store<i64>(o, h0, 0); store<i64>(o, h1, 8); store<i64>(o, h2, 16); store<i64>(o, h3, 24); store<i64>(o, h4, 32);
-  store<i64>(o, h5, 40); store<i64>(o, h6, 48); store<i64>(o, h7, 56); store<i64>(o, h8, 64); store<i64>(o, h9, 72);
-}
-
-/** o = f * g (ref10 fe_mul). `o` may alias `f` or `g`. */
-export function fe1Mul(o: usize, f: usize, g: usize): void {
-  const f0 = load<i64>(f, 0), f1 = load<i64>(f, 8), f2 = load<i64>(f, 16), f3 = load<i64>(f, 24), f4 = load<i64>(f, 32);
-  const f5 = load<i64>(f, 40), f6 = load<i64>(f, 48), f7 = load<i64>(f, 56), f8 = load<i64>(f, 64), f9 = load<i64>(f, 72);
-  const g0 = load<i64>(g, 0), g1 = load<i64>(g, 8), g2 = load<i64>(g, 16), g3 = load<i64>(g, 24), g4 = load<i64>(g, 32);
-  const g5 = load<i64>(g, 40), g6 = load<i64>(g, 48), g7 = load<i64>(g, 56), g8 = load<i64>(g, 64), g9 = load<i64>(g, 72);
-  const g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4, g5_19 = 19 * g5;
-  const g6_19 = 19 * g6, g7_19 = 19 * g7, g8_19 = 19 * g8, g9_19 = 19 * g9;
-  const f1_2 = 2 * f1, f3_2 = 2 * f3, f5_2 = 2 * f5, f7_2 = 2 * f7, f9_2 = 2 * f9;
-  const h0 = f0 * g0 + f1_2 * g9_19 + f2 * g8_19 + f3_2 * g7_19 + f4 * g6_19 + f5_2 * g5_19 + f6 * g4_19 + f7_2 * g3_19 + f8 * g2_19 + f9_2 * g1_19;
-  const h1 = f0 * g1 + f1 * g0 + f2 * g9_19 + f3 * g8_19 + f4 * g7_19 + f5 * g6_19 + f6 * g5_19 + f7 * g4_19 + f8 * g3_19 + f9 * g2_19;
-  const h2 = f0 * g2 + f1_2 * g1 + f2 * g0 + f3_2 * g9_19 + f4 * g8_19 + f5_2 * g7_19 + f6 * g6_19 + f7_2 * g5_19 + f8 * g4_19 + f9_2 * g3_19;
-  const h3 = f0 * g3 + f1 * g2 + f2 * g1 + f3 * g0 + f4 * g9_19 + f5 * g8_19 + f6 * g7_19 + f7 * g6_19 + f8 * g5_19 + f9 * g4_19;
-  const h4 = f0 * g4 + f1_2 * g3 + f2 * g2 + f3_2 * g1 + f4 * g0 + f5_2 * g9_19 + f6 * g8_19 + f7_2 * g7_19 + f8 * g6_19 + f9_2 * g5_19;
-  const h5 = f0 * g5 + f1 * g4 + f2 * g3 + f3 * g2 + f4 * g1 + f5 * g0 + f6 * g9_19 + f7 * g8_19 + f8 * g7_19 + f9 * g6_19;
-  const h6 = f0 * g6 + f1_2 * g5 + f2 * g4 + f3_2 * g3 + f4 * g2 + f5_2 * g1 + f6 * g0 + f7_2 * g9_19 + f8 * g8_19 + f9_2 * g7_19;
-  const h7 = f0 * g7 + f1 * g6 + f2 * g5 + f3 * g4 + f4 * g3 + f5 * g2 + f6 * g1 + f7 * g0 + f8 * g9_19 + f9 * g8_19;
-  const h8 = f0 * g8 + f1_2 * g7 + f2 * g6 + f3_2 * g5 + f4 * g4 + f5_2 * g3 + f6 * g2 + f7_2 * g1 + f8 * g0 + f9_2 * g9_19;
-  const h9 = f0 * g9 + f1 * g8 + f2 * g7 + f3 * g6 + f4 * g5 + f5 * g4 + f6 * g3 + f7 * g2 + f8 * g1 + f9 * g0;
-  fe1CarryStore(o, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
-}
-
-/** o = f^2 (ref10 fe_sq). `o` may alias `f`. */
-export function fe1Sq(o: usize, f: usize): void {
-  const f0 = load<i64>(f, 0), f1 = load<i64>(f, 8), f2 = load<i64>(f, 16), f3 = load<i64>(f, 24), f4 = load<i64>(f, 32);
-  const f5 = load<i64>(f, 40), f6 = load<i64>(f, 48), f7 = load<i64>(f, 56), f8 = load<i64>(f, 64), f9 = load<i64>(f, 72);
-  const f0_2 = 2 * f0, f1_2 = 2 * f1, f2_2 = 2 * f2, f3_2 = 2 * f3, f4_2 = 2 * f4, f5_2 = 2 * f5, f6_2 = 2 * f6, f7_2 = 2 * f7;
-  const f5_38 = 38 * f5, f6_19 = 19 * f6, f7_38 = 38 * f7, f8_19 = 19 * f8, f9_38 = 38 * f9;
-  const h0 = f0 * f0 + f1_2 * f9_38 + f2_2 * f8_19 + f3_2 * f7_38 + f4_2 * f6_19 + f5 * f5_38;
-  const h1 = f0_2 * f1 + f2 * f9_38 + f3_2 * f8_19 + f4 * f7_38 + f5_2 * f6_19;
-  const h2 = f0_2 * f2 + f1_2 * f1 + f3_2 * f9_38 + f4_2 * f8_19 + f5_2 * f7_38 + f6 * f6_19;
-  const h3 = f0_2 * f3 + f1_2 * f2 + f4 * f9_38 + f5_2 * f8_19 + f6 * f7_38;
-  const h4 = f0_2 * f4 + f1_2 * f3_2 + f2 * f2 + f5_2 * f9_38 + f6_2 * f8_19 + f7 * f7_38;
-  const h5 = f0_2 * f5 + f1_2 * f4 + f2_2 * f3 + f6 * f9_38 + f7_2 * f8_19;
-  const h6 = f0_2 * f6 + f1_2 * f5_2 + f2_2 * f4 + f3_2 * f3 + f7_2 * f9_38 + f8 * f8_19;
-  const h7 = f0_2 * f7 + f1_2 * f6 + f2_2 * f5 + f3_2 * f4 + f8 * f9_38;
-  const h8 = f0_2 * f8 + f1_2 * f7_2 + f2_2 * f6 + f3_2 * f5_2 + f4 * f4 + f9 * f9_38;
-  const h9 = f0_2 * f9 + f1_2 * f8 + f2_2 * f7 + f3_2 * f6 + f4_2 * f5;
-  fe1CarryStore(o, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
-}
-
-/** o = f^(2^n), n >= 1 (a public constant of the addition chain). */
-function fe1SqTimes(o: usize, f: usize, n: i32): void {
-  fe1Sq(o, f);
-  for (let i = 1; i < n; i++) fe1Sq(o, o);
-}
-
-/** Limb offsets of the 10-limb representation: 0, 26, 51, 77, 102, 128, 153, 179, 204, 230 (widths 26, 25, ...). */
-const FE1_OFFSETS: usize = memory.data<u8>([0, 26, 51, 77, 102, 128, 153, 179, 204, 230, 255]);
-
-/** o = the 32-byte little-endian value at `src` (< 2^255), limbs unsigned below 2^26 / 2^25. */
-export function fe1FromBytes(o: usize, src: usize): void {
-  for (let i: usize = 0; i < 10; i++) {
-    const at = <u32>load<u8>(FE1_OFFSETS + i), width = <u32>load<u8>(FE1_OFFSETS + i + 1) - at;
-    const byte = min<u32>(at >> 3, 24); // an 8-byte window inside the 32 bytes
-    store<i64>(o + (i << 3), <i64>((load<u64>(src + byte) >> <u64>(at - (byte << 3))) & ((<u64>1 << width) - 1)));
-  }
-}
-
-/**
- * dst = canonical little-endian encoding of f mod p (ref10 fe_tobytes): q = floor((f + 19) / 2^255) in {0, 1}
- * computed by carrying, then f + 19 q with bit 255 dropped. No branch on the value.
- */
-export function fe1ToBytes(dst: usize, f: usize): void {
-  let h0 = load<i64>(f, 0), h1 = load<i64>(f, 8), h2 = load<i64>(f, 16), h3 = load<i64>(f, 24), h4 = load<i64>(f, 32);
-  let h5 = load<i64>(f, 40), h6 = load<i64>(f, 48), h7 = load<i64>(f, 56), h8 = load<i64>(f, 64), h9 = load<i64>(f, 72);
-  let q = (19 * h9 + (1 << 24)) >> 25;
-  q = (h0 + q) >> 26; q = (h1 + q) >> 25; q = (h2 + q) >> 26; q = (h3 + q) >> 25; q = (h4 + q) >> 26;
-  q = (h5 + q) >> 25; q = (h6 + q) >> 26; q = (h7 + q) >> 25; q = (h8 + q) >> 26; q = (h9 + q) >> 25;
-  h0 += 19 * q;
-  let c: i64;
-  c = h0 >> 26; h1 += c; h0 -= c << 26;
-  c = h1 >> 25; h2 += c; h1 -= c << 25;
-  c = h2 >> 26; h3 += c; h2 -= c << 26;
-  c = h3 >> 25; h4 += c; h3 -= c << 25;
-  c = h4 >> 26; h5 += c; h4 -= c << 26;
-  c = h5 >> 25; h6 += c; h5 -= c << 25;
-  c = h6 >> 26; h7 += c; h6 -= c << 26;
-  c = h7 >> 25; h8 += c; h7 -= c << 25;
-  c = h8 >> 26; h9 += c; h8 -= c << 26;
-  c = h9 >> 25; h9 -= c << 25; // bit 255: dropped
-  // Limbs start at bits 0, 26, 51 | 77, 102 | 128, 153, 179 | 204, 230 (u64 shifts drop what crosses a word).
-  store<u64>(dst, <u64>h0 | (<u64>h1 << 26) | (<u64>h2 << 51));
-  store<u64>(dst, (<u64>h2 >> 13) | (<u64>h3 << 13) | (<u64>h4 << 38), 8);
-  store<u64>(dst, <u64>h5 | (<u64>h6 << 25) | (<u64>h7 << 51), 16);
-  store<u64>(dst, (<u64>h7 >> 13) | (<u64>h8 << 12) | (<u64>h9 << 38), 24);
-}
-
-/**
- * o = z^(p - 2) = z^-1 (0 maps to 0), RFC 7748 §5: "computing z^(p-2)". The addition chain of ref10's fe_invert:
- * 254 squarings and 11 multiplications, the same for every z.
- */
-export function fe1Invert(o: usize, z: usize): void {
-  fe1Sq(FE1_T0, z);                                               // z^2
-  fe1SqTimes(FE1_T1, FE1_T0, 2);                                  // z^8
-  fe1Mul(FE1_T1, z, FE1_T1);                                      // z^9
-  fe1Mul(FE1_T0, FE1_T0, FE1_T1);                                 // z^11
-  fe1Sq(FE1_T2, FE1_T0);                                          // z^22
-  fe1Mul(FE1_T1, FE1_T1, FE1_T2);                                 // z^(2^5 - 1)
-  fe1SqTimes(FE1_T2, FE1_T1, 5); fe1Mul(FE1_T1, FE1_T2, FE1_T1);    // z^(2^10 - 1)
-  fe1SqTimes(FE1_T2, FE1_T1, 10); fe1Mul(FE1_T2, FE1_T2, FE1_T1);   // z^(2^20 - 1)
-  fe1SqTimes(FE1_T3, FE1_T2, 20); fe1Mul(FE1_T2, FE1_T3, FE1_T2);   // z^(2^40 - 1)
-  fe1SqTimes(FE1_T2, FE1_T2, 10); fe1Mul(FE1_T1, FE1_T2, FE1_T1);   // z^(2^50 - 1)
-  fe1SqTimes(FE1_T2, FE1_T1, 50); fe1Mul(FE1_T2, FE1_T2, FE1_T1);   // z^(2^100 - 1)
-  fe1SqTimes(FE1_T3, FE1_T2, 100); fe1Mul(FE1_T2, FE1_T3, FE1_T2);  // z^(2^200 - 1)
-  fe1SqTimes(FE1_T2, FE1_T2, 50); fe1Mul(FE1_T1, FE1_T2, FE1_T1);   // z^(2^250 - 1)
-  fe1SqTimes(FE1_T1, FE1_T1, 5);                                  // z^(2^255 - 32)
-  fe1Mul(o, FE1_T1, FE1_T0);                                      // z^(2^255 - 21)
-}
 
 /**
  * dst (32 bytes) = x / z mod p, canonical, where x = lane 0 of `x` and z = lane 0 of `z` (both carried FE2s):
@@ -625,10 +573,7 @@ export function feDivideLane0(dst: usize, x: usize, z: usize): void {
 
 /** Wipe every scratch buffer of this module (all hold secret-derived limbs). */
 export function fieldWipe(): void {
-  memory.fill(FE1_T0, 0, FE1_BYTES);
-  memory.fill(FE1_T1, 0, FE1_BYTES);
-  memory.fill(FE1_T2, 0, FE1_BYTES);
-  memory.fill(FE1_T3, 0, FE1_BYTES);
+  fe1Wipe();
   memory.fill(FE1_X, 0, FE1_BYTES);
   memory.fill(FE1_Z, 0, FE1_BYTES);
   memory.fill(FE1_BYTES_IN, 0, 64);

@@ -8,13 +8,13 @@
  * Per row: 7 additions give 2B_j .. 8B_j from B_j = 256^j B, 5 doublings of 8B_j give B_(j+1); the row's
  * 8 points go affine with one inversion (Montgomery's trick: 21 multiplications instead of 7 inversions).
  * Points are extended coordinates (X : Y : Z : T) on -x^2 + y^2 = 1 + d x^2 y^2, Hisil-Wong-Carter-Dawson 2008
- * formulas (complete on edwards25519), in the 10-limb integer representation of field25519.ts (FE1); every sum
+ * formulas (complete on edwards25519), in the 10-limb integer representation of field25519-int.ts (FE1); every sum
  * and difference is carried, so every multiplication input is within ref10's bounds.
  *
  * Only public data is processed here (the base point and its multiples), so the constant-time rule has no
  * secret to protect; the code is branch-free anyway, with loop bounds that are constants.
  */
-import { FE1_BYTES, fe1CarryStore, fe1FromBytes, fe1Invert, fe1Mul, fe1Sq, fe1ToBytes } from './field25519';
+import { FE1_BYTES, fe1CarryStore, fe1FromBytes, fe1Invert, fe1Mul, fe1Sq, fe1ToBytes } from './field25519-int';
 import { BASE_X, BASE_Y, EDWARDS_2D } from './x25519-table.generated';
 
 /** Table geometry: 32 rows of 8 entries of 3 coordinates of 32 bytes. */

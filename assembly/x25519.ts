@@ -15,8 +15,8 @@
  */
 import { X25519_KEY_BYTES } from './constants';
 import {
-  FE2_BYTES, FOLD, LIMB_OFFSETS, ROUNDING, fe2Carry, fe2DecodeLane, fe2Mul, fe2Sq, feDivideLane0, feMulSplit, feSplitPrepare,
-  fieldWipe,
+  FE2_BYTES, LIMB_OFFSETS, fe2Carry, fe2DecodeLane, fe2Mul, fe2MulSumDiff, fe2Sq, fe2SqA24, feDivideLane0, feMulSplit,
+  feSplitPrepare, fieldWipe,
 } from './field25519';
 import { BASE_TABLE, ENTRY_BYTES, ROW_BYTES, ensureBaseTable } from './x25519-table';
 import { EDWARDS_2D } from './x25519-table.generated';
@@ -35,7 +35,7 @@ const SCALAR: usize = memory.data(X25519_KEY_BYTES, 16);
 
 // ---------------------------------------------------------------- ladder state (secret-derived), one region
 
-const LADDER_BYTES: i32 = 11 * FE2_BYTES + 96 + 17 * 16;
+const LADDER_BYTES: i32 = 9 * FE2_BYTES + 96 + 17 * 16;
 const LADDER: usize = memory.data(LADDER_BYTES, 16);
 /** (x_2, x_3) and (z_2, z_3) of RFC 7748 §5 after the final cswap (X holds x_1 in lane 1 during setup). */
 const X: usize = LADDER;
@@ -43,23 +43,17 @@ const Z: usize = LADDER + FE2;
 /** (A, B) = (x_2 + z_2, x_2 - z_2) and (D, C) = (x_3 - z_3, x_3 + z_3). */
 const AB: usize = LADDER + 2 * FE2;
 const DC: usize = LADDER + 3 * FE2;
-/** (AA, BB), (DA, CB), (DA + CB, DA - CB), ((DA + CB)^2, (DA - CB)^2). */
-const SQ_AB: usize = LADDER + 4 * FE2;
-const DA_CB: usize = LADDER + 5 * FE2;
-const SUM_DIFF: usize = LADDER + 6 * FE2;
-const SQ_SUM_DIFF: usize = LADDER + 7 * FE2;
+/** (DA + CB, DA - CB), ((DA + CB)^2, (DA - CB)^2). */
+const SUM_DIFF: usize = LADDER + 4 * FE2;
+const SQ_SUM_DIFF: usize = LADDER + 5 * FE2;
 /** (AA, E) and (BB, AA + a24 E), their product (x_2, z_2) for the next step. */
-const AA_E: usize = LADDER + 8 * FE2;
-const BB_AA_A24E: usize = LADDER + 9 * FE2;
-const X2_Z2: usize = LADDER + 10 * FE2;
+const AA_E: usize = LADDER + 6 * FE2;
+const BB_AA_A24E: usize = LADDER + 7 * FE2;
+const X2_Z2: usize = LADDER + 8 * FE2;
 /** z_3 = x_1 (DA - CB)^2 in the split layout (6 v128), and x_1 prepared for it (17 v128). */
-const Z3_SPLIT: usize = LADDER + 11 * FE2;
+const Z3_SPLIT: usize = LADDER + 9 * FE2;
 const X1_SPLIT: usize = Z3_SPLIT + 96;
 
-/** a24 = (486662 - 2) / 4 = 121665, RFC 7748 §5; as (0, -a24) so that lane 1 of BB_AA_A24E gets AA + a24 E. */
-const NEG_A24: v128 = f64x2(0.0, -121665.0);
-/** (1, -1): (CB, DA) + (DA, CB) * (1, -1) = (DA + CB, DA - CB). */
-const PLUS_MINUS: v128 = f64x2(1.0, -1.0);
 
 /** Lanes swapped. */
 // @ts-ignore: decorator
@@ -71,7 +65,8 @@ const PLUS_MINUS: v128 = f64x2(1.0, -1.0);
  *   A = x_2 + z_2, AA = A^2, B = x_2 - z_2, BB = B^2, E = AA - BB, C = x_3 + z_3, D = x_3 - z_3,
  *   DA = D * A, CB = C * B, x_3 = (DA + CB)^2, z_3 = x_1 * (DA - CB)^2, x_2 = AA * BB, z_2 = E * (AA + a24 * E).
  * Lanes pair the independent operations: (AA, BB) one squaring, (DA, CB) one multiplication, the two squares of
- * DA +- CB one squaring, (x_2, z_2) one multiplication, and z_3 (no partner) a split-layout multiplication.
+ * DA +- CB one squaring, (x_2, z_2) one multiplication, and z_3 (no partner) a split-layout multiplication. The
+ * linear steps (E, AA + a24 E, DA +- CB) run on the carried limbs before they are stored (fe2SqA24, fe2MulSumDiff).
  * The step reads the previous step's results where they were computed: x_2, z_2 in X2_Z2, x_3 in lane 0 of
  * SQ_SUM_DIFF, z_3 in Z3_SPLIT (limb i in Z3_SPLIT[i mod 6], lane i / 6). `mask` is all ones when the pairs must be
  * swapped: lane swaps selected with v128.bitselect, no branch.
@@ -87,27 +82,10 @@ function ladderStep(mask: v128): void {
     v128.store(AB + i, i64x2.shuffle(sum, diff, 0, 2));
     v128.store(DC + i, i64x2.shuffle(diff, sum, 1, 3));
   }
-  fe2Sq(SQ_AB, AB);        // (AA, BB)
-  fe2Mul(DA_CB, DC, AB);   // (DA, CB)
-  for (let i: usize = 0; i < FE2; i += 16) {
-    const w = v128.load(DA_CB + i);
-    v128.store(SUM_DIFF + i, f64x2.add(swapLanes(w), f64x2.mul(w, PLUS_MINUS)));
-  }
+  // (AA, BB) = (A, B)^2, stored as (AA, E) and (BB, AA + a24 E); (DA, CB) = (D, C) (A, B), stored as (DA + CB, DA - CB).
+  fe2SqA24(AA_E, BB_AA_A24E, AB);
+  fe2MulSumDiff(SUM_DIFF, DC, AB);
   fe2Sq(SQ_SUM_DIFF, SUM_DIFF); // (x_3, (DA - CB)^2)
-  // (AA, E) and (BB, AA + a24 E). a24 E is 2^17 times larger than a carried element: one round of carries
-  // (every limb at once, from the values before the round) brings it back under ~2x carried.
-  let carry = i64x2.splat(0);
-  for (let i: usize = 0; i < FE2; i += 16) {
-    const r = v128.load(SQ_AB + i), s = swapLanes(r);
-    const e = f64x2.sub(r, s); // (E, -E)
-    v128.store(AA_E + i, i64x2.shuffle(r, e, 0, 2));
-    const v = f64x2.add(s, f64x2.mul(e, NEG_A24));
-    const round = v128.load(ROUNDING + i);
-    const c = f64x2.sub(f64x2.add(v, round), round);
-    v128.store(BB_AA_A24E + i, f64x2.add(f64x2.sub(v, c), carry));
-    carry = c;
-  }
-  v128.store(BB_AA_A24E, f64x2.add(v128.load(BB_AA_A24E), f64x2.mul(carry, v128.load(FOLD)))); // limb 11 folds into 0
   fe2Mul(X2_Z2, AA_E, BB_AA_A24E);  // (x_2, z_2)
   feMulSplit(Z3_SPLIT, SQ_SUM_DIFF, X1_SPLIT); // z_3 = x_1 (DA - CB)^2
 }

@@ -152,12 +152,15 @@ describe('x25519 field arithmetic: exactness bounds', () => {
 });
 
 /**
- * The inversion runs on one element in ref10's integer representation (feDivideLane0): 10 limbs of 26/25 bits,
- * i64 products with g_j * 19 and f_odd * 2 folded in. Every column must stay below 2^63.
+ * The integer field of assembly/field25519-int.ts (ref10 limbs): 10 limbs of 26/25 bits, i64 products with g_j * 19
+ * and f_odd * 2 folded in. Every column must stay below 2^63 (i64, signed: the bound is on the sum of absolute
+ * values, so every partial sum also fits). Used by the inversion of both X25519 paths (feDivideLane0) and by the
+ * fixed-base table builder (x25519-table.ts).
  */
-describe('x25519 integer inversion (ref10 limbs): i64 bounds', () => {
+describe('x25519 integer field (ref10 limbs): i64 bounds', () => {
   const OFF10 = [0, 26, 51, 77, 102, 128, 153, 179, 204, 230, 255];
   const W10 = OFF10.slice(1).map((o, i) => o - OFF10[i]!);
+  const I64 = 2 ** 63;
 
   function columns10(f: Bound, g: Bound): Bound {
     const out: Bound = [];
@@ -167,16 +170,19 @@ describe('x25519 integer inversion (ref10 limbs): i64 bounds', () => {
         const folded = k - i < 0;
         const j = folded ? k - i + 10 : k - i;
         const excess = OFF10[i]! + OFF10[j]! - (folded ? 255 : 0) - OFF10[k]!; // 0, or 1 for odd i and odd j
+        if (excess < 0 || excess > 1) throw new Error(`weight of f${i} g${j} does not fit column ${k}`);
         sum += f[i]! * g[j]! * 2 ** excess * (folded ? 19 : 1);
       }
-      if (sum >= 2 ** 63) throw new Error(`column ${k} may overflow i64`);
+      if (sum >= I64) throw new Error(`column ${k} may overflow i64 (2^${Math.log2(sum).toFixed(2)})`);
       out.push(sum);
     }
     return out;
   }
+  /** fe1CarryStore: c = (h + 2^(w-1)) >> w leaves |h| <= 2^(w-1) and moves |c| <= |h| / 2^w + 1/2 on, in this order. */
   function carry10(h: Bound): Bound {
     const b = [...h];
     for (const k of [0, 4, 1, 5, 2, 6, 3, 7, 4, 8, 9, 0]) {
+      if (b[k]! + 2 ** (W10[k]! - 1) >= I64) throw new Error(`carry input of limb ${k} may overflow i64`);
       const carried = b[k]! / 2 ** W10[k]! + 0.5;
       b[k] = Math.min(b[k]!, 2 ** (W10[k]! - 1));
       if (k === 9) b[0]! += 19 * carried;
@@ -184,13 +190,36 @@ describe('x25519 integer inversion (ref10 limbs): i64 bounds', () => {
     }
     return b;
   }
+  const add10 = (a: Bound, b: Bound): Bound => a.map((x, i) => x + b[i]!);
+  /** Every product output: the carry of the largest columns any product may have (just under 2^63). */
+  const CARRIED10 = carry10(Array<number>(10).fill(I64 - 2 ** 40));
+  /** fe1FromBytes: limbs unsigned below 2^26 / 2^25 (u with bit 255 masked, and the encoded FE2 lanes). */
+  const DECODED10 = W10.map((w) => 2 ** w - 1);
+  const ONE: Bound = [1, ...Array<number>(9).fill(0)];
+  const mul10 = (f: Bound, g: Bound): Bound => {
+    columns10(f, g);
+    return CARRIED10;
+  };
 
-  it('decoded inputs (< 2^26 / 2^25) and every product stay below 2^63 and inside ref10 input bounds', () => {
-    const decoded = W10.map((w) => 2 ** w);
-    let carried = carry10(columns10(decoded, decoded));
+  it('a carried limb is within 2^(w - 1) + 2^17 whatever product it came from (ref10: 1.1 * 2^(w - 1))', () => {
+    CARRIED10.forEach((b, i) => expect(b).toBeLessThanOrEqual(2 ** (W10[i]! - 1) + 2 ** 17));
+    CARRIED10.forEach((b, i) => expect(b).toBeLessThan(1.01 * 2 ** (W10[i]! - 1)));
+  });
+
+  it('headroom: products of 2x, 4x and 8x carried operands and of decoded operands stay below 2^63, 16x does not', () => {
+    const x2 = add10(CARRIED10, CARRIED10), x4 = add10(x2, x2), x8 = add10(x4, x4), x16 = add10(x8, x8);
+    expect(log2Max(columns10(x2, x2))).toBeLessThan(59);
+    expect(log2Max(columns10(x4, x4))).toBeLessThan(61);
+    expect(log2Max(columns10(DECODED10, DECODED10))).toBeLessThan(59);
+    expect(log2Max(columns10(x8, x8))).toBeLessThan(63);
+    expect(() => columns10(x16, x16)).toThrow(/overflow i64/);
+  });
+
+  it('inversion (feDivideLane0): decoded or carried inputs, chains of products', () => {
+    let carried = carry10(columns10(DECODED10, DECODED10));
     for (let i = 0; i < 4; i++) carried = carry10(columns10(carried, carried));
-    expect(log2Max(columns10(decoded, decoded))).toBeLessThan(60);
-    expect(log2Max(columns10(carried, decoded))).toBeLessThan(60);
+    expect(log2Max(columns10(carried, DECODED10))).toBeLessThan(60);
     carried.forEach((b, i) => expect(b).toBeLessThan(1.1 * 2 ** W10[i]!));
+    mul10(CARRIED10, CARRIED10); // every multiplication of the chain after the first
   });
 });
