@@ -18,7 +18,7 @@
  */
 import type { Eapi } from '../e2e2/eapi.js';
 import type { VerifiedEapi, VerifyEapiOptions } from '../e2e2/eapi.js';
-import { ClientSession, ServerSession, type OpenResult, type Session } from '../e2e2/session.js';
+import { ClientSession, ServerSession, sealWithHeadroom, type OpenResult, type Session } from '../e2e2/session.js';
 import {
   ApplicationError,
   ConnectionClosedError,
@@ -31,7 +31,7 @@ import {
   isE2E2Error,
   type E2E2Error,
 } from '../errors.js';
-import { MAX_RECORD_DATA_BYTES } from '../e2e2/constants.js';
+import { MAX_RECORD_DATA_BYTES, MIN_RECORD_BYTES } from '../e2e2/constants.js';
 import { CloseCode, closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import type { MessageSocket } from './socket.js';
 import { channelWebStreams, type ChannelWebStreams, type WebStreamsOptions } from './web-streams.js';
@@ -203,7 +203,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     if (bytes.length > MAX_RECORD_DATA_BYTES) {
       throw new PayloadTooLargeError(`a message is at most ${MAX_RECORD_DATA_BYTES} bytes; use write() for streams`);
     }
-    this.#socket.send(this.#session.seal(bytes));
+    this.#sendRecord(bytes, false);
     this.#bytesSent += bytes.length;
     return this.#checkWritable();
   }
@@ -214,7 +214,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
     let offset = 0;
     do {
       const end = Math.min(offset + MAX_RECORD_DATA_BYTES, bytes.length);
-      this.#socket.send(this.#session.seal(bytes.subarray(offset, end)));
+      this.#sendRecord(bytes.subarray(offset, end), false);
       offset = end;
     } while (offset < bytes.length);
     this.#bytesSent += bytes.length;
@@ -228,7 +228,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
   rekey(data: Uint8Array | string = EMPTY): boolean {
     const bytes = this.#outgoing(data);
     if (bytes.length > MAX_RECORD_DATA_BYTES) throw new PayloadTooLargeError(`a message is at most ${MAX_RECORD_DATA_BYTES} bytes`);
-    this.#socket.send(this.#session.rekey(bytes));
+    this.#sendRecord(bytes, true);
     this.#bytesSent += bytes.length;
     return this.#checkWritable();
   }
@@ -404,6 +404,13 @@ export class Channel implements AsyncIterable<Uint8Array> {
     if (typeof data === 'string') return encoder.encode(data);
     if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('data must be a Uint8Array or a string');
     return data;
+  }
+
+  /** Seal one record (REKEY when `rekey`) straight into a buffer with room for the socket's frame header, and send it. */
+  #sendRecord(bytes: Uint8Array, rekey: boolean): void {
+    const socket = this.#socket;
+    const headroom = socket.headroom(bytes.length + MIN_RECORD_BYTES);
+    socket.sendReserved(sealWithHeadroom(this.#session, bytes, rekey, headroom), headroom);
   }
 
   /** After a send: false (and a 'drain' to come) once the socket holds the high-water mark. */

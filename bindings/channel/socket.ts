@@ -22,6 +22,10 @@ export interface MessageSocket {
   readonly whatwg: boolean;
   /** Queue one binary WebSocket message. The bytes may be reused once this returns. */
   send(bytes: Uint8Array): void;
+  /** Bytes to leave free at the start of a buffer for `sendReserved` of a `length`-byte message (its frame header; 0 for none). */
+  headroom(length: number): number;
+  /** Queue one message: `buffer` after its first `headroom` bytes, which the socket may overwrite with its header. The buffer becomes the socket's. */
+  sendReserved(buffer: Uint8Array, headroom: number): void;
   /** Start the closing handshake (no-op once closing; never throws). Resumes reading, so the peer's answer is seen. */
   close(code: number, reason: string): void;
   /** Drop the connection without a closing handshake (for peers that stopped answering). */
@@ -197,6 +201,10 @@ function adaptNode(ws: NodeWs): MessageSocket {
       if (ws.readyState !== OPEN) return;
       ws.send(bytes, SEND_OPTIONS, writes.begin());
     },
+    headroom: () => 0,
+    sendReserved(buffer, headroom) {
+      socket.send(headroom === 0 ? buffer : buffer.subarray(headroom));
+    },
     close(code, reason) {
       // A paused socket would never read the peer's answer (close frame or FIN).
       ws.resume();
@@ -262,6 +270,10 @@ function adaptWhatwg(ws: WhatwgWs): MessageSocket {
     whatwg: true,
     send(bytes) {
       if (ws.readyState === OPEN) ws.send(bytes);
+    },
+    headroom: () => 0,
+    sendReserved(buffer, headroom) {
+      socket.send(headroom === 0 ? buffer : buffer.subarray(headroom));
     },
     close: closeQuietly,
     terminate: () => closeQuietly(1000, ''),
