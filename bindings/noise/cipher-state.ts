@@ -19,7 +19,11 @@ const REKEY_ZEROS = new Uint8Array(CIPHER_KEY_BYTES);
 
 /** The 12-byte ChaChaPoly nonce for counter (high, low): 4 zero bytes, then n as u64 little-endian (Noise §12.3). */
 export function noiseNonce(high: number, low: number): Uint8Array {
-  const nonce = new Uint8Array(12);
+  return writeNoiseNonce(new Uint8Array(12), high, low);
+}
+
+/** Write counter (high, low) into bytes 4..11 of a 12-byte nonce whose first 4 bytes are zero (Noise §12.3). */
+function writeNoiseNonce(nonce: Uint8Array, high: number, low: number): Uint8Array {
   nonce[4] = low & 0xff;
   nonce[5] = (low >>> 8) & 0xff;
   nonce[6] = (low >>> 16) & 0xff;
@@ -80,18 +84,7 @@ export class CipherState {
 
   /** The current nonce (Noise §12.3 layout) in the reused #nonce buffer. */
   #currentNonce(): Uint8Array {
-    const nonce = this.#nonce;
-    const low = this.#low;
-    const high = this.#high;
-    nonce[4] = low & 0xff;
-    nonce[5] = (low >>> 8) & 0xff;
-    nonce[6] = (low >>> 16) & 0xff;
-    nonce[7] = low >>> 24;
-    nonce[8] = high & 0xff;
-    nonce[9] = (high >>> 8) & 0xff;
-    nonce[10] = (high >>> 16) & 0xff;
-    nonce[11] = high >>> 24;
-    return nonce;
+    return writeNoiseNonce(this.#nonce, this.#high, this.#low);
   }
 
   /**
