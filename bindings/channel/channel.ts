@@ -277,7 +277,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
 
   /** Resolves when everything sent so far has left the process (or the channel closed). */
   drained(): Promise<void> {
-    if (this.writable) this.#flushWrites();
+    this.#flushSafely();
     return this.#socket.drained();
   }
 
@@ -463,6 +463,11 @@ export class Channel implements AsyncIterable<Uint8Array> {
   /** The end of the synchronous run that wrote: seal what is pending. Runs outside any caller, so nothing may throw. */
   #flushFromTask(): void {
     this.#flushScheduled = false;
+    this.#flushSafely();
+  }
+
+  /** Seal pending writes where no error may escape (a failure ends the channel); dropped once we can no longer send. */
+  #flushSafely(): void {
     if (!this.writable) {
       this.#coalescedBytes = 0;
       return;
@@ -708,6 +713,8 @@ export class Channel implements AsyncIterable<Uint8Array> {
     for (const timer of [this.#graceTimer, this.#closeTimer, this.#keepaliveTimer, this.#ageTimer]) clearTimeout(timer);
     this.#session.dispose();
     this.#sessionEnding();
+    this.#coalesced = undefined;
+    this.#coalescedBytes = 0;
     // Clean only when the peer's authentic CLOSE record arrived: close frames can be forged.
     const error = this.#pendingError ?? (this.#receivedClose ? undefined : errorForClose(code, reason, 'session'));
     const info: CloseInfo = error ? { code, reason, error, initiator } : { code, reason, initiator };
