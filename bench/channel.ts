@@ -7,15 +7,18 @@
  *     clean close; e2e2 beside wss:// and plain ws://.
  *   throughput: one open connection; an operation = one message of 1 KiB or 64 KiB, sent in
  *     batches followed by a 1-byte sync message the server answers, so every byte is received
- *     (decrypted and authenticated) by the server before a sample ends. e2e2 uses write() (a
- *     64 KiB message is two records: 65,518 + 18 bytes); wss:// with TLS_CHACHA20_POLY1305_SHA256
+ *     (decrypted and authenticated) by the server before a sample ends. e2e2 uses write(), the
+ *     stream form (a 64 KiB message is two records: 65,518 + 18 bytes; 1 KiB writes of one
+ *     synchronous run are coalesced into records of up to 65,518 bytes, as TLS coalesces small
+ *     writes into its records); "e2e2 send()" keeps every message as its own record (one
+ *     WebSocket message each, like the baselines); wss:// with TLS_CHACHA20_POLY1305_SHA256
  *     (the baseline) and TLS_AES_128_GCM_SHA256, and plain ws:// as the ceiling.
  */
 import type { Case } from './harness.js';
 import { closeWs, openWs, sendBatchWs, startWsServer, startWssServer, type BaselineServer } from './channel-baselines.js';
 import { connect } from '../bindings/channel/node.js';
 import { createServer, type E2E2Server } from '../bindings/channel/server.js';
-import type { Channel } from '../bindings/channel/channel.js';
+import { MAX_RECORD_DATA_BYTES, type Channel } from '../bindings/channel/channel.js';
 import { generateApiKey } from '../bindings/e2e2/api-key.js';
 import type { WebSocket } from 'ws';
 
@@ -39,8 +42,8 @@ export async function startE2e2BenchServer(): Promise<{ server: E2E2Server; apiK
   return { server, apiKey: key.token };
 }
 
-/** A sender for one channel: `count` messages of `payload` with write(), then the sync message; resolves on the answer. */
-export function batchSenderE2e2(channel: Channel): (payload: Uint8Array, count: number) => Promise<void> {
+/** A sender for one channel: `count` messages of `payload` with write() (or send()), then the sync message; resolves on the answer. */
+export function batchSenderE2e2(channel: Channel, mode: 'write' | 'send' = 'write'): (payload: Uint8Array, count: number) => Promise<void> {
   let pending: { resolve: () => void; reject: (error: Error) => void } | undefined;
   channel.on('message', () => {
     const p = pending;
@@ -51,7 +54,8 @@ export function batchSenderE2e2(channel: Channel): (payload: Uint8Array, count: 
   return (payload, count) =>
     new Promise<void>((resolve, reject) => {
       pending = { resolve, reject };
-      for (let i = 0; i < count; i++) channel.write(payload);
+      if (mode === 'write') for (let i = 0; i < count; i++) channel.write(payload);
+      else for (let i = 0; i < count; i++) channel.send(payload);
       channel.send(SYNC);
     });
 }
@@ -102,6 +106,8 @@ export async function channelCases(): Promise<Case[]> {
   // Long-lived connections for the throughput cases.
   const channel = await connect(url, { apiKey });
   const sendE2e2 = batchSenderE2e2(channel);
+  const sendChannel = await connect(url, { apiKey });
+  const sendE2e2Messages = batchSenderE2e2(sendChannel, 'send');
   const sockets: Record<'chacha' | 'aes' | 'ws', WebSocket> = {
     chacha: await openWs(f.chacha),
     aes: await openWs(f.aes),
@@ -117,6 +123,7 @@ export async function channelCases(): Promise<Case[]> {
       batch,
       contenders: [
         { name: 'e2e2', fn: () => sendE2e2(payload, batch) },
+        ...(bytes <= MAX_RECORD_DATA_BYTES ? [{ name: 'e2e2 send()', fn: () => sendE2e2Messages(payload, batch) }] : []),
         { name: 'wss:// TLS_CHACHA20_POLY1305_SHA256', baseline: true, fn: () => sendBatchWs(sockets.chacha, payload, batch) },
         { name: 'wss:// TLS_AES_128_GCM_SHA256', fn: () => sendBatchWs(sockets.aes, payload, batch) },
         { name: 'ws:// (no security)', fn: () => sendBatchWs(sockets.ws, payload, batch) },
@@ -126,6 +133,7 @@ export async function channelCases(): Promise<Case[]> {
 
   const teardown = async () => {
     await channel.close();
+    await sendChannel.close();
     for (const ws of Object.values(sockets)) await closeWs(ws);
     await f.e2e2.server.close();
     await Promise.all([f.ws.close(), f.chacha.close(), f.aes.close()]);

@@ -3,7 +3,8 @@
  * server. Browser-safe (no Node imports). The wire rules are SPEC.md §7.7 (the WebSocket binding).
  *
  * - One binary WebSocket message = one E2-E2 record. `send()` seals one record (message
- *   boundaries kept, at most 65,518 bytes); `write()` is the stream form that splits any length.
+ *   boundaries kept, at most 65,518 bytes); `write()` is the stream form that splits any length
+ *   and coalesces small chunks of one synchronous run into one record (boundaries not kept).
  * - Backpressure the Node way: `send()`/`write()` return false once `writableHighWaterMark` bytes
  *   wait in the socket; then wait for 'drain' (or `await drained()`). Incoming messages nobody
  *   reads queue up to `readableHighWaterMark`, then reading from the network pauses.
@@ -18,7 +19,7 @@
  */
 import type { Eapi } from '../e2e2/eapi.js';
 import type { VerifiedEapi, VerifyEapiOptions } from '../e2e2/eapi.js';
-import { ClientSession, ServerSession, type OpenResult, type Session } from '../e2e2/session.js';
+import { ClientSession, ServerSession, sealWithHeadroom, type OpenResult, type Session } from '../e2e2/session.js';
 import {
   ApplicationError,
   ConnectionClosedError,
@@ -31,7 +32,7 @@ import {
   isE2E2Error,
   type E2E2Error,
 } from '../errors.js';
-import { MAX_RECORD_DATA_BYTES } from '../e2e2/constants.js';
+import { MAX_RECORD_DATA_BYTES, MIN_RECORD_BYTES } from '../e2e2/constants.js';
 import { CloseCode, closeCodeFor, closeReason, errorForClose } from './close-codes.js';
 import type { MessageSocket } from './socket.js';
 import { channelWebStreams, type ChannelWebStreams, type WebStreamsOptions } from './web-streams.js';
@@ -80,6 +81,16 @@ export type CloseListener = (info: CloseInfo) => void;
 /** An 'end' or 'drain' listener. */
 export type VoidListener = () => void;
 type Timer = ReturnType<typeof setTimeout>;
+
+/**
+ * write() chunks shorter than this are coalesced: copied into one pending record, sealed once at
+ * the end of the synchronous run (a microtask) or when the next chunk would not fit, so many small
+ * writes cost one record, one WASM call and one frame (what TLS does with small writes). Longer
+ * chunks are sealed at once, without the copy.
+ */
+const COALESCE_BELOW_BYTES = 16 * 1024;
+/** First size of a channel's coalescing buffer; it doubles as needed, up to one record's data. */
+const COALESCE_INITIAL_BYTES = 4096;
 
 /** Per-message bookkeeping counted against the queue limit, so floods of empty messages are bounded too. */
 const QUEUE_ENTRY_OVERHEAD_BYTES = 64;
@@ -139,6 +150,11 @@ export class Channel implements AsyncIterable<Uint8Array> {
   #waiters: { resolve: (r: IteratorResult<Uint8Array>) => void; reject: (e: unknown) => void }[] = [];
   #bytesSent = 0;
   #bytesReceived = 0;
+  /** Small write() chunks waiting to be sealed as one record: #coalesced[0, #coalescedBytes). */
+  #coalesced: Uint8Array | undefined;
+  #coalescedBytes = 0;
+  #flushScheduled = false;
+  readonly #flushTask = () => this.#flushFromTask();
 
   /** @internal Built by `connect()` and by the server once the handshake is complete. */
   constructor(socket: MessageSocket, session: Session, settings: ChannelSettings) {
@@ -203,7 +219,8 @@ export class Channel implements AsyncIterable<Uint8Array> {
     if (bytes.length > MAX_RECORD_DATA_BYTES) {
       throw new PayloadTooLargeError(`a message is at most ${MAX_RECORD_DATA_BYTES} bytes; use write() for streams`);
     }
-    this.#socket.send(this.#session.seal(bytes));
+    this.#flushWrites();
+    this.#sendRecord(bytes, false);
     this.#bytesSent += bytes.length;
     return this.#checkWritable();
   }
@@ -211,10 +228,16 @@ export class Channel implements AsyncIterable<Uint8Array> {
   /** Send a chunk of a byte stream, of any length, as consecutive records of at most 65,518 bytes. Returns as send(). */
   write(data: Uint8Array | string): boolean {
     const bytes = this.#outgoing(data);
+    if (bytes.length > 0 && bytes.length < COALESCE_BELOW_BYTES) {
+      this.#coalesce(bytes);
+      this.#bytesSent += bytes.length;
+      return this.#checkWritable();
+    }
+    this.#flushWrites();
     let offset = 0;
     do {
       const end = Math.min(offset + MAX_RECORD_DATA_BYTES, bytes.length);
-      this.#socket.send(this.#session.seal(bytes.subarray(offset, end)));
+      this.#sendRecord(bytes.subarray(offset, end), false);
       offset = end;
     } while (offset < bytes.length);
     this.#bytesSent += bytes.length;
@@ -228,7 +251,8 @@ export class Channel implements AsyncIterable<Uint8Array> {
   rekey(data: Uint8Array | string = EMPTY): boolean {
     const bytes = this.#outgoing(data);
     if (bytes.length > MAX_RECORD_DATA_BYTES) throw new PayloadTooLargeError(`a message is at most ${MAX_RECORD_DATA_BYTES} bytes`);
-    this.#socket.send(this.#session.rekey(bytes));
+    this.#flushWrites();
+    this.#sendRecord(bytes, true);
     this.#bytesSent += bytes.length;
     return this.#checkWritable();
   }
@@ -253,6 +277,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
 
   /** Resolves when everything sent so far has left the process (or the channel closed). */
   drained(): Promise<void> {
+    this.#flushSafely();
     return this.#socket.drained();
   }
 
@@ -406,6 +431,61 @@ export class Channel implements AsyncIterable<Uint8Array> {
     return data;
   }
 
+  /** Copy a small write() chunk into the pending record; seal that first if the chunk does not fit. */
+  #coalesce(bytes: Uint8Array): void {
+    if (this.#coalescedBytes + bytes.length > MAX_RECORD_DATA_BYTES) this.#flushWrites();
+    const needed = this.#coalescedBytes + bytes.length;
+    let buffer = this.#coalesced;
+    if (buffer === undefined || buffer.length < needed) {
+      let size = buffer === undefined ? COALESCE_INITIAL_BYTES : buffer.length * 2;
+      while (size < needed) size *= 2;
+      const grown = new Uint8Array(Math.min(size, MAX_RECORD_DATA_BYTES));
+      if (buffer !== undefined) grown.set(buffer.subarray(0, this.#coalescedBytes));
+      this.#coalesced = buffer = grown;
+    }
+    buffer.set(bytes, this.#coalescedBytes);
+    this.#coalescedBytes = needed;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(this.#flushTask);
+    }
+  }
+
+  /** Seal the pending small writes as one record, before anything else is sent (order is kept). */
+  #flushWrites(): void {
+    const length = this.#coalescedBytes;
+    if (length === 0) return;
+    this.#coalescedBytes = 0;
+    // The seal copies the bytes into WASM at once: the buffer is free again when it returns.
+    this.#sendRecord(this.#coalesced!.subarray(0, length), false);
+  }
+
+  /** The end of the synchronous run that wrote: seal what is pending. Runs outside any caller, so nothing may throw. */
+  #flushFromTask(): void {
+    this.#flushScheduled = false;
+    this.#flushSafely();
+  }
+
+  /** Seal pending writes where no error may escape (a failure ends the channel); dropped once we can no longer send. */
+  #flushSafely(): void {
+    if (!this.writable) {
+      this.#coalescedBytes = 0;
+      return;
+    }
+    try {
+      this.#flushWrites();
+    } catch (error) {
+      this.#fail(isE2E2Error(error) ? error : new ApplicationError('sealing coalesced writes failed', { cause: error }));
+    }
+  }
+
+  /** Seal one record (REKEY when `rekey`) straight into a buffer with room for the socket's frame header, and send it. */
+  #sendRecord(bytes: Uint8Array, rekey: boolean): void {
+    const socket = this.#socket;
+    const headroom = socket.headroom(bytes.length + MIN_RECORD_BYTES);
+    socket.sendReserved(sealWithHeadroom(this.#session, bytes, rekey, headroom), headroom);
+  }
+
   /** After a send: false (and a 'drain' to come) once the socket holds the high-water mark. */
   #checkWritable(): boolean {
     if (this.#socket.bufferedAmount < this.#settings.writableHighWaterMark) return true;
@@ -467,6 +547,12 @@ export class Channel implements AsyncIterable<Uint8Array> {
 
   #sendCloseRecord(): void {
     if (this.#sentClose) return;
+    // Pending small writes precede the CLOSE record (a failure here must not stop the close).
+    try {
+      if (this.writable) this.#flushWrites();
+    } catch {
+      this.#coalescedBytes = 0;
+    }
     this.#sentClose = true;
     this.#sessionEnding();
     try {
@@ -626,6 +712,8 @@ export class Channel implements AsyncIterable<Uint8Array> {
     for (const timer of [this.#graceTimer, this.#closeTimer, this.#keepaliveTimer, this.#ageTimer]) clearTimeout(timer);
     this.#session.dispose();
     this.#sessionEnding();
+    this.#coalesced = undefined;
+    this.#coalescedBytes = 0;
     // Clean only when the peer's authentic CLOSE record arrived: close frames can be forged.
     const error = this.#pendingError ?? (this.#receivedClose ? undefined : errorForClose(code, reason, 'session'));
     const info: CloseInfo = error ? { code, reason, error, initiator } : { code, reason, initiator };

@@ -22,6 +22,10 @@ export interface MessageSocket {
   readonly whatwg: boolean;
   /** Queue one binary WebSocket message. The bytes may be reused once this returns. */
   send(bytes: Uint8Array): void;
+  /** Bytes to leave free at the start of a buffer for `sendReserved` of a `length`-byte message (its frame header; 0 for none). */
+  headroom(length: number): number;
+  /** Queue one message: `buffer` after its first `headroom` bytes, which the socket may overwrite with its header. The buffer becomes the socket's. */
+  sendReserved(buffer: Uint8Array, headroom: number): void;
   /** Start the closing handshake (no-op once closing; never throws). Resumes reading, so the peer's answer is seen. */
   close(code: number, reason: string): void;
   /** Drop the connection without a closing handshake (for peers that stopped answering). */
@@ -185,17 +189,105 @@ export function writeBatcher(corkable: Corkable | undefined): { begin(): () => v
 
 const SEND_OPTIONS = { binary: true };
 
+/** RFC 6455 §5.2: FIN set, opcode 0x2 (binary frame). */
+const FIN_BINARY = 0x82;
+/** RFC 6455 §5.2: the MASK bit of the second header byte. */
+const MASK_BIT = 0x80;
+/** RFC 6455 §5.2: payload lengths above 125 take the 16-bit extended length (126) up to 65,535. */
+const MAX_SHORT_PAYLOAD = 125;
+const MAX_EXTENDED16_PAYLOAD = 0xffff;
+const MASK_KEY_BYTES = 4;
+
+/** Fresh masking keys (RFC 6455 §5.3: from a strong source of entropy, one per frame), drawn from a refilled pool. */
+const maskPool = new Uint8Array(8192);
+let maskPoolOffset = maskPool.length;
+const littleEndian = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** Write a fresh masking key at buffer[at, at + 4) and mask buffer[at + 4, end) with it, in place (RFC 6455 §5.3). */
+function maskPayload(buffer: Uint8Array, at: number): void {
+  if (maskPoolOffset === maskPool.length) {
+    globalThis.crypto.getRandomValues(maskPool);
+    maskPoolOffset = 0;
+  }
+  const m0 = maskPool[maskPoolOffset]!;
+  const m1 = maskPool[maskPoolOffset + 1]!;
+  const m2 = maskPool[maskPoolOffset + 2]!;
+  const m3 = maskPool[maskPoolOffset + 3]!;
+  maskPoolOffset += MASK_KEY_BYTES;
+  buffer[at] = m0;
+  buffer[at + 1] = m1;
+  buffer[at + 2] = m2;
+  buffer[at + 3] = m3;
+  const start = at + MASK_KEY_BYTES;
+  let i = start;
+  // Word-wise where the payload is 4-byte aligned (records are: they follow an 8-byte header).
+  const absolute = buffer.byteOffset + start;
+  if ((absolute & 3) === 0 && buffer.length - start >= 16) {
+    const words = new Uint32Array(buffer.buffer, absolute, (buffer.length - start) >>> 2);
+    const key = littleEndian ? (m0 | (m1 << 8) | (m2 << 16) | (m3 << 24)) >>> 0 : ((m0 << 24) | (m1 << 16) | (m2 << 8) | m3) >>> 0;
+    for (let w = 0; w < words.length; w++) words[w]! ^= key;
+    i = start + words.length * 4;
+  }
+  const mask = [m0, m1, m2, m3];
+  for (; i < buffer.length; i++) buffer[i]! ^= mask[(i - start) & 3]!;
+}
+
+/** The `ws` internals direct framing relies on; undefined (use ws.send) when this `ws` is shaped differently. */
+interface WsInternals {
+  socket: Corkable & { write(data: Uint8Array, cb: (err?: Error) => void): boolean };
+  sender: { _state: number };
+  masked: boolean;
+}
+
+function wsInternals(ws: NodeWs): WsInternals | undefined {
+  const w = ws as unknown as { _socket?: { write?: unknown; cork?: unknown; uncork?: unknown }; _sender?: { _state?: unknown }; _isServer?: unknown; _extensions?: object };
+  const socket = w._socket;
+  const sender = w._sender;
+  if (typeof socket?.write !== 'function' || typeof socket.cork !== 'function' || typeof socket.uncork !== 'function') return undefined;
+  if (typeof sender?._state !== 'number' || typeof w._isServer !== 'boolean') return undefined;
+  // Extensions (permessage-deflate) would change the frames: never negotiated by the channel, but then ws frames them.
+  if (typeof w._extensions !== 'object' || w._extensions === null || Object.keys(w._extensions).length !== 0) return undefined;
+  return { socket: socket as WsInternals['socket'], sender: sender as WsInternals['sender'], masked: !w._isServer };
+}
+
 function adaptNode(ws: NodeWs): MessageSocket {
   ws.binaryType = 'nodebuffer';
   // Batch the frames of one synchronous run into one write (writeBatcher). `_socket` is the ws
   // field holding the net.Socket; without it, frames go out one by one.
   const raw = (ws as unknown as { _socket?: Partial<Corkable> })._socket;
   const writes = writeBatcher(typeof raw?.cork === 'function' && typeof raw.uncork === 'function' ? (raw as Corkable) : undefined);
+  // Records are framed here (RFC 6455 §5.2), into the room sealed in front of them, and written
+  // to ws's socket: one buffer per record instead of ws's header buffer, option objects and, on
+  // a client, a masked copy; the client masks in place, word-wise. Only while ws's own sender
+  // is idle (it queues only for compression and blobs, which the channel never uses), so frames
+  // stay in order with the control frames ws sends.
+  const direct = wsInternals(ws);
+  const maskBytes = direct?.masked ? MASK_KEY_BYTES : 0;
   const socket: MessageSocket = {
     whatwg: false,
     send(bytes) {
       if (ws.readyState !== OPEN) return;
       ws.send(bytes, SEND_OPTIONS, writes.begin());
+    },
+    headroom(length) {
+      if (direct === undefined || length > MAX_EXTENDED16_PAYLOAD) return 0;
+      return (length > MAX_SHORT_PAYLOAD ? 4 : 2) + maskBytes;
+    },
+    sendReserved(buffer, headroom) {
+      if (ws.readyState !== OPEN) return;
+      const length = buffer.length - headroom;
+      if (direct === undefined || direct.sender._state !== 0 || headroom !== socket.headroom(length)) {
+        ws.send(headroom === 0 ? buffer : buffer.subarray(headroom), SEND_OPTIONS, writes.begin());
+        return;
+      }
+      buffer[0] = FIN_BINARY;
+      if (length > MAX_SHORT_PAYLOAD) {
+        buffer[1] = 126 | (maskBytes === 0 ? 0 : MASK_BIT);
+        buffer[2] = length >>> 8;
+        buffer[3] = length & 0xff;
+      } else buffer[1] = length | (maskBytes === 0 ? 0 : MASK_BIT);
+      if (maskBytes !== 0) maskPayload(buffer, headroom - MASK_KEY_BYTES);
+      direct.socket.write(buffer, writes.begin());
     },
     close(code, reason) {
       // A paused socket would never read the peer's answer (close frame or FIN).
@@ -262,6 +354,10 @@ function adaptWhatwg(ws: WhatwgWs): MessageSocket {
     whatwg: true,
     send(bytes) {
       if (ws.readyState === OPEN) ws.send(bytes);
+    },
+    headroom: () => 0,
+    sendReserved(buffer, headroom) {
+      socket.send(headroom === 0 ? buffer : buffer.subarray(headroom));
     },
     close: closeQuietly,
     terminate: () => closeQuietly(1000, ''),

@@ -22,6 +22,7 @@
 import type { Socket } from 'node:net';
 import { KeepaliveTimeoutError, isE2E2Error, type E2E2Error } from '../errors.js';
 import { encodeFrame, FrameDecoder } from '../e2e2/framing.js';
+import { FRAME_HEADER_BYTES, MAX_MESSAGE_BYTES } from '../e2e2/constants.js';
 import { writeBatcher, type MessageSocket } from './socket.js';
 
 /** Closed without a close frame (RFC 6455 §7.1.5): what a TCP peer's FIN or reset reports. */
@@ -55,6 +56,8 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
   let peerEnded = false;
   /** Complete messages not yet delivered (reading paused in the middle of a chunk). */
   let ready: Uint8Array[] = [];
+  /** `ready` holds copies (not views of a read chunk). */
+  let readyCopied = false;
   let frameTimer: ReturnType<typeof setTimeout> | undefined;
 
   const endOurSide = () => {
@@ -67,6 +70,17 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
     send(bytes) {
       if (ending || closed) return;
       tcp.write(encodeFrame(bytes), writes.begin());
+    },
+    // Records are sealed with room for the u16be length in front: no second copy per record.
+    headroom: () => FRAME_HEADER_BYTES,
+    sendReserved(buffer, headroom) {
+      if (headroom !== FRAME_HEADER_BYTES) return socket.send(buffer.subarray(headroom));
+      if (ending || closed) return;
+      const length = buffer.length - FRAME_HEADER_BYTES;
+      if (length < 1 || length > MAX_MESSAGE_BYTES) return socket.send(buffer.subarray(headroom));
+      buffer[0] = length >>> 8;
+      buffer[1] = length & 0xff;
+      tcp.write(buffer, writes.begin());
     },
     close(code, reason) {
       if (localCode === undefined && !ending) {
@@ -130,6 +144,11 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
       socket.onMessage(message);
     }
     if (peerEnded && ready.length === 0) endOurSide();
+    // Messages left for later are views of a read chunk: keep copies, not the chunk (once per chunk).
+    if (ready.length > 0 && !readyCopied) {
+      ready = ready.map((message) => message.slice());
+      readyCopied = true;
+    }
   };
   /** Run a handler so that nothing it throws reaches the socket's emitter (see socket.ts). */
   const guarded =
@@ -153,7 +172,8 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
       if (failed || closed) return;
       let messages: Uint8Array[];
       try {
-        messages = decoder.push(chunk);
+        // Views of `chunk` (a fresh read): each is opened (copied into WASM) before the next read.
+        messages = decoder.pushViews(chunk);
       } catch (error) {
         if (!isE2E2Error(error)) throw error;
         protocolError(error);
@@ -166,6 +186,7 @@ export function adaptTcpSocket(tcp: Socket, options: TcpSocketOptions): MessageS
       }
       if (ready.length === 0) ready = messages;
       else ready.push(...messages);
+      readyCopied = false;
       deliverReady();
       armFrameTimer();
     }),

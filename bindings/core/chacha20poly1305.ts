@@ -319,6 +319,36 @@ export function chacha20poly1305Open(key: Uint8Array, nonce: Uint8Array, ciphert
   return openChecked(key, nonce, ciphertextWithTag, aad, output);
 }
 
+/**
+ * @internal Seal for a record layer (RFC 8439 §2.8, no AAD): the plaintext is the byte `prefix`
+ * followed by `body`, and the result is `headroom` zero bytes (room for a transport's frame
+ * header) followed by ciphertext || tag, in one new buffer. The same bytes as sealing the
+ * concatenation, without building it: one copy in, one WASM call, one copy out. Key and nonce
+ * are not checked here (the Noise CipherState owns them); nonce uniqueness is the caller's.
+ */
+export function chacha20poly1305SealPrefixed(key: Uint8Array, nonce: Uint8Array, prefix: number, body: Uint8Array, headroom: number): Uint8Array {
+  const n = 1 + body.length;
+  const c = jsBackend() ? undefined : (bound ?? aeadCore());
+  if (c === undefined || n + TAG > IO_BUFFER_BYTES) {
+    const plaintext = new Uint8Array(n);
+    plaintext[0] = prefix;
+    plaintext.set(body, 1);
+    const out = new Uint8Array(headroom + n + TAG);
+    sealChecked(key, nonce, plaintext, EMPTY, out.subarray(headroom));
+    return out;
+  }
+  const { heap, io } = c;
+  heap.set(key, c.key);
+  heap.set(nonce, c.nonce);
+  heap[io] = prefix;
+  heap.set(body, io + 1);
+  c.seal(n, 0);
+  const out = new Uint8Array(headroom + n + TAG);
+  out.set(heap.subarray(io, io + n + TAG), headroom);
+  heap.fill(0, io, io + n + TAG);
+  return out;
+}
+
 // ---------------------------------------------------------------- raw primitives, for RFC 8439 vectors only
 
 /**

@@ -72,6 +72,58 @@ export class FrameDecoder {
     return messages;
   }
 
+  /**
+   * As push(), without copying the frames that lie wholly inside `chunk`: those come back as
+   * views of `chunk` (a frame begun in an earlier chunk is still returned as its own copy).
+   * Only bytes of an unfinished frame are kept. For callers that use each message before they
+   * change `chunk` (the TCP adapter, whose chunks are fresh reads that open() copies into WASM).
+   */
+  pushViews(chunk: Uint8Array): Uint8Array[] {
+    if (!(chunk instanceof Uint8Array)) throw new InvalidArgumentError('chunk must be a Uint8Array');
+    if (this.#failed) throw new MalformedMessageError('frame stream is out of sync after an earlier malformed frame');
+    const messages: Uint8Array[] = [];
+    let offset = 0;
+    // Finish a frame begun earlier, taking from `chunk` only the bytes it still lacks.
+    while (this.#end > this.#start && offset < chunk.length) {
+      const pending = this.#end - this.#start;
+      const need = pending < FRAME_HEADER_BYTES ? FRAME_HEADER_BYTES - pending : FRAME_HEADER_BYTES + this.#pendingLength() - pending;
+      const take = Math.min(need, chunk.length - offset);
+      this.#append(chunk.subarray(offset, offset + take));
+      offset += take;
+      if (this.#end - this.#start === FRAME_HEADER_BYTES) this.#checkLength(this.#pendingLength());
+      else if (take === need) {
+        const from = this.#start + FRAME_HEADER_BYTES;
+        messages.push(this.#buffer.slice(from, this.#end));
+        this.#start = this.#end = 0;
+      }
+    }
+    // Whole frames inside the chunk: views, no copy.
+    while (chunk.length - offset >= FRAME_HEADER_BYTES) {
+      const length = (chunk[offset]! << 8) | chunk[offset + 1]!;
+      this.#checkLength(length);
+      if (chunk.length - offset - FRAME_HEADER_BYTES < length) break;
+      messages.push(chunk.subarray(offset + FRAME_HEADER_BYTES, offset + FRAME_HEADER_BYTES + length));
+      offset += FRAME_HEADER_BYTES + length;
+    }
+    // The start of the next frame (header refused above if its length is bad) waits in the buffer.
+    if (offset < chunk.length) this.#append(chunk.subarray(offset));
+    return messages;
+  }
+
+  /** The length announced by the pending frame's prefix (both prefix bytes are buffered). */
+  #pendingLength(): number {
+    return (this.#buffer[this.#start]! << 8) | this.#buffer[this.#start + 1]!;
+  }
+
+  /** Refuse a zero or too large announced length; poisons the decoder (the stream is out of sync). */
+  #checkLength(length: number): void {
+    if (length !== 0 && length <= this.#maxMessageBytes) return;
+    this.#failed = true;
+    this.#start = this.#end = 0;
+    if (length === 0) throw new MalformedMessageError('frame of length 0');
+    throw new MessageTooLargeError(`a frame announces ${length} bytes; at most ${this.#maxMessageBytes} are accepted`);
+  }
+
   #append(chunk: Uint8Array): void {
     if (this.#end + chunk.length > this.#buffer.length) {
       const pending = this.#end - this.#start;

@@ -119,13 +119,10 @@ class SessionCore {
     if (this.sendClosed) throw new SessionClosedError('this side already sent its close record');
   }
 
-  /** Encrypt one record of `type`; rekeys the sending key after REKEY records. */
-  sealRecord(type: number, body: Uint8Array): Uint8Array {
-    // Application data is the caller's, not key material: the plaintext copy is not wiped.
-    const plaintext = new Uint8Array(1 + body.length);
-    plaintext[0] = type;
-    plaintext.set(body, 1);
-    const record = this.send.encryptWithAd(EMPTY, plaintext);
+  /** Encrypt one record of `type` (after `headroom` free bytes); rekeys the sending key after REKEY records. */
+  sealRecord(type: number, body: Uint8Array, headroom = 0): Uint8Array {
+    // type || body goes straight into the AEAD (no plaintext copy is built here).
+    const record = this.send.encryptPrefixed(type, body, headroom);
     if (type === RECORD_TYPE_REKEY) {
       this.send.rekey();
       this.sentUnderKey = 0;
@@ -135,13 +132,13 @@ class SessionCore {
     return record;
   }
 
-  seal(data: Uint8Array, forceRekey: boolean): Uint8Array {
+  seal(data: Uint8Array, forceRekey: boolean, headroom = 0): Uint8Array {
     this.assertCanSend();
     assertBytes(data, 'data');
     if (data.length > MAX_RECORD_DATA_BYTES) throw new PayloadTooLargeError(`one record carries at most ${MAX_RECORD_DATA_BYTES} bytes of data`);
     // The last record a key may encrypt is sent as REKEY, so no key encrypts more than rekeyAfterRecords.
     const type = forceRekey || this.sentUnderKey + 1 >= this.rekeyAfterRecords ? RECORD_TYPE_REKEY : RECORD_TYPE_DATA;
-    return this.sealRecord(type, data);
+    return this.sealRecord(type, data, headroom);
   }
 
   close(): Uint8Array {
@@ -357,6 +354,15 @@ export class ServerSession extends Session {
     this.#replay.clear();
     super.dispose();
   }
+}
+
+/**
+ * @internal seal() (or rekey() when `forceRekey`) into a buffer whose first `headroom` bytes are
+ * left free for a transport's frame header (the TCP and `ws` adapters write theirs there instead
+ * of copying the record behind it). The record is the rest of the buffer, the same bytes seal() gives.
+ */
+export function sealWithHeadroom(session: Session, data: Uint8Array, forceRekey: boolean, headroom: number): Uint8Array {
+  return coreOf(session).seal(data, forceRekey, headroom);
 }
 
 /** Set a session's nonce counters (tests of the 2^64 - 1 limit only). Not exported from the package. */

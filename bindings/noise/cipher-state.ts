@@ -8,8 +8,8 @@
  * never used to encrypt a message: once `n` reaches it, encrypt and decrypt signal
  * ERR_NONCE_EXHAUSTED (§5.1).
  */
-import { chacha20poly1305 } from '../core/chacha20poly1305.js';
-import { AuthenticationError, NonceExhaustedError } from '../errors.js';
+import { chacha20poly1305, chacha20poly1305Open, chacha20poly1305Seal, chacha20poly1305SealPrefixed } from '../core/chacha20poly1305.js';
+import { AuthenticationError, InvalidStateError, NonceExhaustedError } from '../errors.js';
 import { CIPHER_KEY_BYTES, NONCE_MAX_HIGH, NONCE_MAX_LOW } from './constants.js';
 import { authenticationFailed } from './failures.js';
 
@@ -19,7 +19,11 @@ const REKEY_ZEROS = new Uint8Array(CIPHER_KEY_BYTES);
 
 /** The 12-byte ChaChaPoly nonce for counter (high, low): 4 zero bytes, then n as u64 little-endian (Noise §12.3). */
 export function noiseNonce(high: number, low: number): Uint8Array {
-  const nonce = new Uint8Array(12);
+  return writeNoiseNonce(new Uint8Array(12), high, low);
+}
+
+/** Write counter (high, low) into bytes 4..11 of a 12-byte nonce whose first 4 bytes are zero (Noise §12.3). */
+function writeNoiseNonce(nonce: Uint8Array, high: number, low: number): Uint8Array {
   nonce[4] = low & 0xff;
   nonce[5] = (low >>> 8) & 0xff;
   nonce[6] = (low >>> 16) & 0xff;
@@ -37,6 +41,8 @@ export class CipherState {
   /** n = high * 2^32 + low, each an unsigned 32-bit integer kept in a JS number. */
   #high = 0;
   #low = 0;
+  /** The 12-byte nonce of (high, low), rewritten per message instead of allocated (it is public). */
+  readonly #nonce = new Uint8Array(12);
 
   /** InitializeKey(key): k = key (copied; null means empty), n = 0. */
   initializeKey(key: Uint8Array | null): void {
@@ -76,11 +82,29 @@ export class CipherState {
     }
   }
 
+  /** The current nonce (Noise §12.3 layout) in the reused #nonce buffer. */
+  #currentNonce(): Uint8Array {
+    return writeNoiseNonce(this.#nonce, this.#high, this.#low);
+  }
+
+  /**
+   * EncryptWithAd(empty, prefix || body) for a record layer, into one buffer that starts with
+   * `headroom` zero bytes for a transport's frame header (see chacha20poly1305SealPrefixed).
+   * Requires a key (transport phase only).
+   */
+  encryptPrefixed(prefix: number, body: Uint8Array, headroom: number): Uint8Array {
+    if (this.#k === null) throw new InvalidStateError('encryptPrefixed needs a key (transport phase)');
+    this.#assertNonceUsable();
+    const sealed = chacha20poly1305SealPrefixed(this.#k, this.#currentNonce(), prefix, body, headroom);
+    this.#increment();
+    return sealed;
+  }
+
   /** EncryptWithAd(ad, plaintext): ENCRYPT(k, n++, ad, plaintext), or a copy of the plaintext when k is empty. */
   encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     if (this.#k === null) return plaintext.slice();
     this.#assertNonceUsable();
-    const ciphertext = chacha20poly1305(this.#k, noiseNonce(this.#high, this.#low), ad).encrypt(plaintext);
+    const ciphertext = chacha20poly1305Seal(this.#k, this.#currentNonce(), plaintext, ad);
     this.#increment();
     return ciphertext;
   }
@@ -96,7 +120,7 @@ export class CipherState {
     // A ciphertext shorter than the tag fails inside the AEAD (AuthenticationError, RFC 8439 §2.8),
     // so it is reported below like any forgery, with the AEAD's reason in the cause.
     try {
-      return chacha20poly1305(this.#k, noiseNonce(this.#high, this.#low), ad).decrypt(ciphertext);
+      return chacha20poly1305Open(this.#k, this.#currentNonce(), ciphertext, ad);
     } catch (error) {
       if (error instanceof AuthenticationError) throw authenticationFailed(what, error);
       throw error;
