@@ -42,6 +42,18 @@ export class MemorySocket implements MessageSocket {
   onClose: (code: number, reason: string) => void = noop;
   onFault: (error: unknown) => void = noop;
 
+  /** Bytes the Channel leaves free in front of each record for sendReserved() (2: as the TCP adapter's header). */
+  reservedHeadroom = 2;
+
+  headroom(): number {
+    return this.reservedHeadroom;
+  }
+
+  /** The record after its headroom travels as send() would carry it (the room itself is never read). */
+  sendReserved(buffer: Uint8Array, headroom: number): void {
+    this.send(buffer.subarray(headroom));
+  }
+
   send(bytes: Uint8Array): void {
     if (this.state !== 'open') return;
     const copy = bytes.slice();
