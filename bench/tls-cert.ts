@@ -44,14 +44,27 @@ export interface SelfSignedCertificate {
   key: string;
 }
 
-/** A certificate for CN=localhost with subjectAltName DNS:localhost and IP:127.0.0.1, valid one day. */
-export function selfSignedEd25519(): SelfSignedCertificate {
+/**
+ * A positive 16-byte serial (RFC 5280 §4.1.2.2) whose DER INTEGER is minimal (X.690 §8.3.2): the first byte
+ * is 0x40..0x7f. Clearing only the top bit let a first byte 0x00 through (1 run in 256), which OpenSSL
+ * refuses as "illegal padding" when the next byte is below 0x80.
+ */
+export function certificateSerial(random: Uint8Array = randomBytes(16)): Uint8Array {
+  const serial = Uint8Array.from(random);
+  serial[0] = (serial[0]! & 0x3f) | 0x40;
+  return serial;
+}
+
+/**
+ * A certificate for CN=localhost with subjectAltName DNS:localhost and IP:127.0.0.1, valid one day.
+ * `serialRandom` (16 bytes) is for tests; by default the serial is random.
+ */
+export function selfSignedEd25519(serialRandom?: Uint8Array): SelfSignedCertificate {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const spki = publicKey.export({ format: 'der', type: 'spki' });
   const name = seq(set(seq(oid(COMMON_NAME), utf8('localhost'))));
   const now = Date.now();
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // positive INTEGER
+  const serial = certificateSerial(serialRandom);
   const altNames = seq(tlv(0x82, Buffer.from('localhost', 'ascii')), tlv(0x87, Uint8Array.of(127, 0, 0, 1)));
   const tbs = seq(
     explicit(0, tlv(0x02, Uint8Array.of(2))), // version v3
